@@ -119,3 +119,17 @@ func (s *Store) Lineage(ctx context.Context, node Node, dir Direction) ([]Edge, 
 	}
 	return out, rows.Err()
 }
+
+// Graph returns the lineage around node, both ways. The error wraps
+// ErrNotFound when the node has no edge.
+func (s *Store) Graph(ctx context.Context, node Node) (Graph, error) {
+	up, err := s.Lineage(ctx, node, Upstream)
+	if err != nil {
+		return Graph{}, err
+	}
+	down, err := s.Lineage(ctx, node, Downstream)
+	if err != nil {
+		return Graph{}, err
+	}
+	return Graph{Node: node, Upstream: up, Downstream: down}, nil
+}

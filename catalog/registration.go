@@ -274,3 +274,14 @@ func suggestName(s string) string {
 	}
 	return strings.Trim(b.String(), "_")
 }
+
+// FieldLine returns the line of a field ("source.delimiter") in a
+// registration's text, 0 when it is not there, so that errors found by
+// others (a connector) can point at it too.
+func FieldLine(data []byte, field string) int {
+	doc, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return 0
+	}
+	return lineOf(doc, "$."+field)
+}

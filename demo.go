@@ -1,0 +1,203 @@
+// Package datalab holds the demo workspace that `datalab demo` writes: the
+// registrations under testdata/demo, real files that French ministries
+// published (testdata/realdata), and a generated non-public dataset of
+// individual benefit applications.
+package datalab
+
+import (
+	"bufio"
+	"embed"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed testdata/demo testdata/realdata
+var files embed.FS
+
+// demoData maps the demo's data files to the real files they copy.
+var demoData = map[string]string{
+	"data/cog-departements.csv":     "testdata/realdata/cog-departements.csv",
+	"data/cog-regions.csv":          "testdata/realdata/cog-regions.csv",
+	"data/cog-donnees_communes.csv": "testdata/realdata/cog-donnees_communes.csv",
+	"data/drees-donnees_feuil4.csv": "testdata/realdata/drees-donnees_feuil4.csv",
+	"data/culture-musees.csv":       "testdata/realdata/culture-musees.csv",
+}
+
+// DemoApplications is the number of applications the demo generates.
+const DemoApplications = 200_000
+
+// WriteDemo writes the demo workspace into dir, which must be empty or
+// absent: its registrations and projects, the real data files they name,
+// and data/demandes.csv, DemoApplications generated applications.
+func WriteDemo(dir string) error {
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return fmt.Errorf("demo folder %s is not empty; give another folder or remove it", dir)
+	}
+	err := fs.WalkDir(files, "testdata/demo", func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		data, err := files.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return writeFile(filepath.Join(dir, strings.TrimPrefix(path, "testdata/demo/")), data)
+	})
+	if err != nil {
+		return fmt.Errorf("write demo workspace: %w", err)
+	}
+	for dst, src := range demoData {
+		data, err := files.ReadFile(src)
+		if err != nil {
+			return fmt.Errorf("write demo workspace: %w", err)
+		}
+		if err := writeFile(filepath.Join(dir, dst), data); err != nil {
+			return fmt.Errorf("write demo workspace: %w", err)
+		}
+	}
+	f, err := os.Create(filepath.Join(dir, "data", "demandes.csv"))
+	if err != nil {
+		return fmt.Errorf("write demo applications: %w", err)
+	}
+	if err := WriteApplications(f, DemoApplications, 1); err != nil {
+		f.Close()
+		return fmt.Errorf("write demo applications: %w", err)
+	}
+	return f.Close()
+}
+
+func writeFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
+}
+
+// department is a département and its population, to spread applications.
+type department struct {
+	code       string
+	population int64
+}
+
+// departments reads the real départements and their population from the
+// embedded COG files.
+func departments() ([]department, error) {
+	f, err := files.Open("testdata/realdata/cog-donnees_communes.csv")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.Comma = ';'
+	header, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("communes: %w", err)
+	}
+	depCol, popCol := -1, -1
+	for i, h := range header {
+		switch h {
+		case "DEP":
+			depCol = i
+		case "PTOT":
+			popCol = i
+		}
+	}
+	if depCol < 0 || popCol < 0 {
+		return nil, fmt.Errorf("communes: no DEP or PTOT column in %v", header)
+	}
+	pop := map[string]int64{}
+	var order []string
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("communes: %w", err)
+		}
+		n, err := strconv.ParseInt(rec[popCol], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("communes: PTOT %q: %w", rec[popCol], err)
+		}
+		if _, ok := pop[rec[depCol]]; !ok {
+			order = append(order, rec[depCol])
+		}
+		pop[rec[depCol]] += n
+	}
+	deps := make([]department, len(order))
+	for i, code := range order {
+		deps[i] = department{code, pop[code]}
+	}
+	return deps, nil
+}
+
+// WriteApplications writes n applications for a benefit as a CSV file the
+// way a ministry's case-management system would export it: ";" separated,
+// French dates (dd/mm/yyyy), decimal commas, an empty decision date while a
+// case is pending. The same n and seed always give the same bytes.
+//
+// Applications are spread over the départements in proportion to their
+// population, so that small départements have few cases in a month (cells
+// that disclosure control must suppress), and processing delays vary by
+// département.
+func WriteApplications(w io.Writer, n int, seed uint64) error {
+	deps, err := departments()
+	if err != nil {
+		return err
+	}
+	var total int64
+	cumul := make([]int64, len(deps))
+	for i, d := range deps {
+		total += d.population
+		cumul[i] = total
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	// Each département has its own typical delay, from 20 to 70 days.
+	delay := make([]float64, len(deps))
+	for i := range deps {
+		delay[i] = 20 + 50*rng.Float64()
+	}
+	bw := bufio.NewWriterSize(w, 1<<16)
+	bw.WriteString("Identifiant demandeur;Département;Date de dépôt;Date de décision;Décision;Montant accordé (€)\n")
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	end := time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)
+	days := int(end.Sub(start).Hours() / 24)
+	var line []byte
+	for i := 0; i < n; i++ {
+		k := rng.Int64N(total)
+		d := 0
+		for cumul[d] <= k {
+			d++
+		}
+		filed := start.AddDate(0, 0, rng.IntN(days+1))
+		wait := int(math.Round(delay[d] * rng.ExpFloat64()))
+		decided := filed.AddDate(0, 0, wait+1)
+		line = line[:0]
+		// An odd multiplier modulo 2^48 is a bijection: identifiers look
+		// random and never repeat.
+		id := (uint64(i)*0x9E3779B97F4B + seed) & (1<<48 - 1)
+		line = fmt.Appendf(line, "D%012X;%s;%s;", id, deps[d].code, filed.Format("02/01/2006"))
+		switch {
+		case decided.After(end):
+			line = append(line, ";en cours;\n"...)
+		case rng.Float64() < 0.27:
+			line = fmt.Appendf(line, "%s;refusée;\n", decided.Format("02/01/2006"))
+		default:
+			cents := 5000 + rng.Int64N(45000)
+			line = fmt.Appendf(line, "%s;accordée;%d,%02d\n", decided.Format("02/01/2006"), cents/100, cents%100)
+		}
+		if _, err := bw.Write(line); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}

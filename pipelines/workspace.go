@@ -1,0 +1,168 @@
+package pipelines
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/rs/zerolog"
+
+	"github.com/datalab/datalab/catalog"
+	"github.com/datalab/datalab/connectors"
+)
+
+// ConfigFile is the workspace's optional configuration file.
+const ConfigFile = "datalab.yaml"
+
+// Config is a workspace's datalab.yaml. Zero fields take their defaults.
+type Config struct {
+	// Warehouse is the DuckDB file, relative to the workspace
+	// (default warehouse.duckdb).
+	Warehouse string `yaml:"warehouse"`
+	// Output is the folder of indicator files, relative to the workspace
+	// (default out).
+	Output string `yaml:"output"`
+	// Disclosure is the statistical disclosure control of outputs published
+	// below their inputs' level.
+	Disclosure Disclosure `yaml:"disclosure"`
+}
+
+// Disclosure configures disclosure control.
+type Disclosure struct {
+	// MinCount is the least number of units a published value may be built
+	// from (default 11).
+	MinCount int `yaml:"min_count"`
+}
+
+// The defaults of Config.
+const (
+	DefaultWarehouse = "warehouse.duckdb"
+	DefaultOutput    = "out"
+	DefaultMinCount  = 11
+)
+
+// withDefaults fills the zero fields of c.
+func (c Config) withDefaults() Config {
+	if c.Warehouse == "" {
+		c.Warehouse = DefaultWarehouse
+	}
+	if c.Output == "" {
+		c.Output = DefaultOutput
+	}
+	if c.Disclosure.MinCount == 0 {
+		c.Disclosure.MinCount = DefaultMinCount
+	}
+	return c
+}
+
+// Validate checks c, naming the first bad field.
+func (c Config) Validate() error {
+	for field, p := range map[string]string{"warehouse": c.Warehouse, "output": c.Output} {
+		if filepath.IsAbs(p) || strings.HasPrefix(filepath.Clean(p), "..") {
+			return fmt.Errorf("%s: field %s: %q must stay inside the workspace; give a relative path such as %q", ConfigFile, field, p, map[string]string{"warehouse": DefaultWarehouse, "output": DefaultOutput}[field])
+		}
+	}
+	if c.Disclosure.MinCount < 1 {
+		return fmt.Errorf("%s: field disclosure.min_count: %d is not a count; give a positive number of units (default %d)", ConfigFile, c.Disclosure.MinCount, DefaultMinCount)
+	}
+	return nil
+}
+
+// LoadConfig reads dir's datalab.yaml, or returns the defaults when there is
+// none.
+func LoadConfig(dir string) (Config, error) {
+	var c Config
+	data, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return Config{}, fmt.Errorf("read %s: %w", ConfigFile, err)
+	default:
+		if err := yaml.UnmarshalWithOptions(data, &c, yaml.Strict()); err != nil {
+			return Config{}, fmt.Errorf("%s: %s; the fields are warehouse, output and disclosure.min_count", ConfigFile, yaml.FormatError(err, false, false))
+		}
+	}
+	c = c.withDefaults()
+	return c, c.Validate()
+}
+
+// Workspace is an open workspace: its configuration, its warehouse and the
+// catalog in it. A Workspace is safe for concurrent use.
+type Workspace struct {
+	// Dir is the workspace folder, absolute.
+	Dir    string
+	Config Config
+	// DB is the warehouse. It is closed by Close.
+	DB      *sql.DB
+	Catalog *catalog.Store
+	// Connectors builds the Source of each registration.
+	Connectors *connectors.Registry
+	Log        zerolog.Logger
+}
+
+// Options are what Open needs besides the folder.
+type Options struct {
+	// Connectors are the source kinds the workspace can read.
+	Connectors *connectors.Registry
+	// Log receives the workspace's logs; the zero Logger discards them.
+	Log zerolog.Logger
+}
+
+// Open opens the workspace in dir: it reads datalab.yaml, opens (or
+// creates) the warehouse and its catalog, and marks as failed the ingests a
+// stopped process left running.
+func Open(ctx context.Context, dir string, opts Options) (*Workspace, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("workspace %s: %w", dir, err)
+	}
+	if info, err := os.Stat(abs); err != nil || !info.IsDir() {
+		return nil, fmt.Errorf("workspace %s is not a folder: %w", abs, ErrNoWorkspace)
+	}
+	cfg, err := LoadConfig(abs)
+	if err != nil {
+		return nil, fmt.Errorf("workspace %s: %w", abs, err)
+	}
+	if opts.Connectors == nil {
+		opts.Connectors = &connectors.Registry{}
+	}
+	w := &Workspace{Dir: abs, Config: cfg, Connectors: opts.Connectors,
+		Log: opts.Log.With().Str("component", "workspace").Logger()}
+	path := w.Path(cfg.Warehouse)
+	db, err := sql.Open("duckdb", path)
+	if err == nil {
+		err = db.PingContext(ctx)
+	}
+	if err != nil {
+		if db != nil {
+			db.Close()
+		}
+		if strings.Contains(err.Error(), "lock") {
+			return nil, fmt.Errorf("warehouse %s is in use by another process (%w); stop it (e.g. `datalab serve`) or wait for it to finish", path, err)
+		}
+		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
+	}
+	w.DB = db
+	if w.Catalog, err = catalog.Open(ctx, db); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	n, err := w.Catalog.Recover(ctx)
+	if err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	if n > 0 {
+		w.Log.Warn().Int64("snapshots", n).Msg("ingests interrupted by a stopped process were marked failed; their previous snapshots stand")
+	}
+	return w, nil
+}
+
+// Path returns the absolute path of rel, a path relative to the workspace.
+func (w *Workspace) Path(rel string) string { return filepath.Join(w.Dir, rel) }
+
+// Close closes the warehouse.
+func (w *Workspace) Close() error { return w.DB.Close() }
