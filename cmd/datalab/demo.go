@@ -1,0 +1,69 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/datalab/datalab"
+	"github.com/datalab/datalab/pipelines"
+)
+
+func (a *app) demoCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "demo [DIR]",
+		Short: "Write the embedded example workspace and run it end to end (default ./datalab-demo)",
+		Long: `Write the embedded example workspace into DIR (default ./datalab-demo): real
+files published by French ministries (INSEE, DREES, Culture) and 200,000
+generated individual benefit applications (non_public); register every
+dataset, ingest them all, and print a summary. Running it again on the same
+folder reuses it: unchanged sources are not loaded again.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "datalab-demo"
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			ctx := cmd.Context()
+			_, err := os.Stat(filepath.Join(dir, pipelines.ConfigFile))
+			switch {
+			case err == nil:
+				fmt.Fprintf(a.stdout, "Reusing the demo workspace in %s.\n", dir)
+			case errors.Is(err, os.ErrNotExist):
+				fmt.Fprintf(a.stdout, "Writing the demo workspace into %s…\n", dir)
+				if err := datalab.WriteDemo(dir); err != nil {
+					return usageError{err}
+				}
+			default:
+				return err
+			}
+			ws, err := a.openDir(ctx, dir)
+			if err != nil {
+				return err
+			}
+			defer ws.Close()
+			files, err := filepath.Glob(filepath.Join(ws.Dir, "datasets", "*.yaml"))
+			if err != nil {
+				return err
+			}
+			ds, err := ws.Register(ctx, files...)
+			if err != nil {
+				return fmt.Errorf("register the demo datasets: %w", err)
+			}
+			fmt.Fprintf(a.stdout, "Registered %d datasets; ingesting them…\n\n", len(ds))
+			if err := a.ingest(ctx, ws, nil, false); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, `
+The warehouse is %s. Next:
+  datalab -w %s dataset list
+  datalab -w %s dataset show demandes.dossiers
+  datalab -w %s lineage dataset:insee.departements
+`, ws.Path(ws.Config.Warehouse), dir, dir, dir)
+			return nil
+		},
+	}
+}
