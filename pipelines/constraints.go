@@ -17,8 +17,9 @@ type check struct {
 }
 
 // constraintChecks turns a registration's constraints into predicates over
-// the loaded table.
-func constraintChecks(d catalog.Dataset, table string) []check {
+// numbered, a view of the loaded table with each row's number in the source
+// (datalab_row) and its rowid (datalab_rowid).
+func constraintChecks(d catalog.Dataset, numbered string) []check {
 	if d.Schema == nil {
 		return nil
 	}
@@ -54,7 +55,7 @@ func constraintChecks(d catalog.Dataset, table string) []check {
 		}
 		if c.Unique {
 			// Every occurrence of a value but the first breaks it.
-			checks = append(checks, check{f.Name, "unique", fmt.Sprintf("%s IS NOT NULL AND rowid NOT IN (SELECT min(rowid) FROM %s GROUP BY %s)", col, table, col)})
+			checks = append(checks, check{f.Name, "unique", fmt.Sprintf("%s IS NOT NULL AND datalab_row NOT IN (SELECT min(datalab_row) FROM %s GROUP BY %s)", col, numbered, col)})
 		}
 	}
 	return checks
@@ -66,18 +67,25 @@ func constraintChecks(d catalog.Dataset, table string) []check {
 // and are counted; under the other contracts the first broken constraint
 // fails the ingest with examples.
 func checkConstraints(ctx context.Context, tx *sql.Tx, d catalog.Dataset, table string) (int64, error) {
-	checks := constraintChecks(d, table)
+	// Row ids follow the insertion order but are not 1, 2, 3...: number them.
+	numbered := quoteIdent("datalab_numbered_" + d.SchemaName() + "_" + d.TableName())
+	checks := constraintChecks(d, numbered)
 	if len(checks) == 0 {
 		return 0, nil
 	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP VIEW %s AS
+		SELECT *, rowid AS datalab_rowid, row_number() OVER (ORDER BY rowid) AS datalab_row FROM %s`, numbered, table)); err != nil {
+		return 0, fmt.Errorf("number the rows of %s: %w", table, err)
+	}
+	defer tx.ExecContext(context.WithoutCancel(ctx), "DROP VIEW IF EXISTS "+numbered)
 	if d.Contract != catalog.DiscardRow {
 		for _, c := range checks {
 			var n int64
 			var examples sql.NullString
 			q := fmt.Sprintf(`SELECT count(*), string_agg(example, ', ') FILTER (WHERE rank <= 3) FROM (
-				SELECT rowid + 1 || coalesce(' (' || CAST(%[1]s AS VARCHAR) || ')', ' (empty)') AS example,
-				       row_number() OVER (ORDER BY rowid) AS rank
-				FROM %[2]s WHERE %[3]s)`, quoteIdent(c.field), table, c.where)
+				SELECT datalab_row || coalesce(' (' || CAST(%[1]s AS VARCHAR) || ')', ' (empty)') AS example,
+				       row_number() OVER (ORDER BY datalab_row) AS rank
+				FROM %[2]s WHERE %[3]s)`, quoteIdent(c.field), numbered, c.where)
 			if err := tx.QueryRowContext(ctx, q).Scan(&n, &examples); err != nil {
 				return 0, fmt.Errorf("check %s of column %s: %w", c.rule, c.field, err)
 			}
@@ -100,10 +108,11 @@ func checkConstraints(ctx context.Context, tx *sql.Tx, d catalog.Dataset, table 
 	reason.WriteString(" END")
 	rejected := table[:len(table)-1] + `__rejected"`
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TABLE %s AS
-		SELECT *, %s AS rejected_reason, rowid + 1 AS rejected_row FROM %s WHERE %s`, rejected, reason.String(), table, any.String())); err != nil {
+		SELECT * EXCLUDE (datalab_rowid, datalab_row), %s AS rejected_reason, datalab_row AS rejected_row
+		FROM %s WHERE %s ORDER BY datalab_row`, rejected, reason.String(), numbered, any.String())); err != nil {
 		return 0, fmt.Errorf("set rejected rows aside in %s: %w", rejected, err)
 	}
-	res, err := tx.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s WHERE %s", table, any.String()))
+	res, err := tx.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s WHERE rowid IN (SELECT datalab_rowid FROM %s WHERE %s)", table, numbered, any.String()))
 	if err != nil {
 		return 0, fmt.Errorf("remove rejected rows from %s: %w", table, err)
 	}

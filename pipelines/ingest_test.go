@@ -207,7 +207,7 @@ func TestIngestFailureHalfWayKeepsPreviousTable(t *testing.T) {
 		t.Errorf("only %d rows were read before the failure: not half way", read.Load())
 	}
 	mem.AssertSize(t, 0)
-	assertIntact(t, ws, good, "line 250001")
+	assertIntact(t, ws, good, "numbers.csv:250001: column amount")
 }
 
 // The source itself fails half way: the server drops the connection.
@@ -379,8 +379,8 @@ func TestRegisterIsAllOrNothing(t *testing.T) {
 	}
 	for _, want := range []string{
 		`datasets/other.yaml:4: field access: "secret" is not an access level`,
-		"datasets/missing.yaml: field source.url: file",
-		"datasets/delim.yaml: field source.delimiter",
+		"datasets/missing.yaml:5: field source.url: file",
+		"datasets/delim.yaml:5: field source.delimiter",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not say %q:\n%v", want, err)

@@ -134,7 +134,11 @@ func Open(ctx context.Context, dir string, opts Options) (*Workspace, error) {
 	w := &Workspace{Dir: abs, Config: cfg, Connectors: opts.Connectors,
 		Log: opts.Log.With().Str("component", "workspace").Logger()}
 	path := w.Path(cfg.Warehouse)
-	db, err := sql.Open("duckdb", path)
+	// datalab does every read of files and URLs itself, in Go: DuckDB never
+	// needs to, so a query (a notebook's cell) cannot read a file, attach a
+	// database, copy a table out or load an extension, and cannot turn that
+	// back on.
+	db, err := sql.Open("duckdb", path+"?enable_external_access=false&lock_configuration=true")
 	if err == nil {
 		err = db.PingContext(ctx)
 	}
