@@ -71,6 +71,6 @@ func ExampleWriteApplications() {
 	fmt.Print(buf.String())
 	// Output:
 	// Identifiant demandeur;Département;Date de dépôt;Date de décision;Décision;Montant accordé (€)
-	// D000000000001;14;18/09/2025;18/10/2025;accordée;308,17
-	// D9E3779B97F4C;92;18/06/2025;13/09/2025;accordée;477,88
+	// D000000000001;14;18/09/2025;11/10/2025;accordée;308,17
+	// D9E3779B97F4C;92;18/06/2025;29/08/2025;accordée;477,88
 }

@@ -76,7 +76,7 @@ func (w *Workspace) Ingest(ctx context.Context, id string, opts IngestOptions) (
 
 	loaded, err := w.load(ctx, d, src, prev, prevFP, snap, opts)
 	if err == nil {
-		log.Info().Int64("snapshot", loaded.ID).Str("status", string(loaded.Status)).Int64("rows", loaded.Rows).
+		log.Debug().Int64("snapshot", loaded.ID).Str("status", string(loaded.Status)).Int64("rows", loaded.Rows).
 			Dur("took", loaded.Duration()).Msg("ingest finished")
 		return loaded, nil
 	}

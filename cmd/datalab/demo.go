@@ -57,12 +57,22 @@ folder reuses it: unchanged sources are not loaded again.`,
 			if err := a.ingest(ctx, ws, nil, false); err != nil {
 				return err
 			}
+			projects, err := ws.Projects()
+			if err != nil {
+				return err
+			}
+			for _, p := range projects {
+				if err := a.publish(ctx, ws, p); err != nil {
+					return err
+				}
+			}
 			fmt.Fprintf(a.stdout, `
 The warehouse is %s. Next:
   datalab -w %s dataset list
   datalab -w %s dataset show demandes.dossiers
   datalab -w %s lineage dataset:insee.departements
-`, ws.Path(ws.Config.Warehouse), dir, dir, dir)
+  open %s
+`, ws.Path(ws.Config.Warehouse), dir, dir, dir, filepath.Join(dir, ws.Config.Output, "public", "delais", "report.html"))
 			return nil
 		},
 	}

@@ -101,7 +101,7 @@ Start with: datalab demo`,
 	pf.StringVarP(&a.workspace, "workspace", "w", ".", "the workspace folder")
 	pf.StringVar(&a.logFormat, "log-format", "console", "log format: console or json")
 	pf.StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	root.AddCommand(a.demoCommand(), a.initCommand(), a.datasetCommand(), a.ingestCommand(), a.lineageCommand())
+	root.AddCommand(a.demoCommand(), a.initCommand(), a.datasetCommand(), a.ingestCommand(), a.runCommand(), a.lineageCommand())
 	for _, c := range root.Commands() {
 		wrapArgs(c)
 	}

@@ -131,3 +131,38 @@ func TestExitStatuses(t *testing.T) {
 		t.Errorf("failing ingest: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// A notebook that would publish a non_public dataset's values at public
+// without a count: exit 1, the indicator and input named, nothing written.
+func TestRunRefusedExitsOne(t *testing.T) {
+	ws := t.TempDir()
+	if code, out, errOut := runCLI(t, "init", ws); code != 0 {
+		t.Fatalf("init: %d %s %s", code, out, errOut)
+	}
+	files := map[string]string{
+		"data/p.csv":          "id;dep\n1;75\n2;75\n3;48\n",
+		"datasets/p.yaml":     "id: lab.people\ntitle: P\npublisher: Lab\naccess: non_public\nsource: {kind: csv, url: data/p.csv}\n",
+		"projects/x/count.md": "---\ntitle: T\npublish: public\n---\n```sql c\nSELECT dep, count(*) AS n FROM lab.people GROUP BY dep\n```\n```indicator\nid: n\nlabel: N\nfrom: c\nvalue: n\nby: [dep]\n```\n",
+	}
+	for name, content := range files {
+		path := filepath.Join(ws, name)
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		os.WriteFile(path, []byte(content), 0o644)
+	}
+	if code, out, errOut := runCLI(t, "-w", ws, "dataset", "register", "datasets/p.yaml"); code != 0 {
+		t.Fatalf("register: %d %s %s", code, out, errOut)
+	}
+	code, out, errOut := runCLI(t, "-w", ws, "run", "x")
+	if code != 1 || !strings.Contains(errOut, "projects/x/count.md:8: indicator n: refused: the notebook reads lab.people (non_public) and publishes at public") {
+		t.Errorf("run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "lab.people") || !strings.Contains(out, "succeeded") {
+		t.Errorf("run did not ingest its input first:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(ws, "out", "public")); !os.IsNotExist(err) {
+		t.Errorf("out/public exists after a refused run: %v", err)
+	}
+	if code, _, errOut := runCLI(t, "-w", ws, "run", "nope"); code != 2 || !strings.Contains(errOut, "project nope") {
+		t.Errorf("unknown project: exit %d %s", code, errOut)
+	}
+}
