@@ -49,6 +49,9 @@ type Snapshot struct {
 	Fingerprint json.RawMessage `json:"fingerprint,omitempty"`
 	// Error says why a failed ingest failed.
 	Error string `json:"error,omitempty"`
+	// Cursor is, for an incremental source, the highest cursor value
+	// loaded so far.
+	Cursor string `json:"cursor,omitempty"`
 }
 
 // Column is a column of a loaded table.
@@ -95,9 +98,9 @@ func (s *Store) FinishSnapshot(ctx context.Context, snap Snapshot) error {
 		fp = string(snap.Fingerprint)
 	}
 	res, err := s.q.ExecContext(ctx, `UPDATE datalab.snapshots SET finished_at = ?, status = ?, rows = ?, rejected = ?,
-		columns = ?, content_hash = ?, location = ?, fingerprint = ?, error = ? WHERE id = ?`,
+		columns = ?, content_hash = ?, location = ?, fingerprint = ?, error = ?, cursor = ? WHERE id = ?`,
 		snap.FinishedAt.UTC(), string(snap.Status), snap.Rows, snap.Rejected, string(cols), snap.ContentHash,
-		snap.Location, fp, snap.Error, snap.ID)
+		snap.Location, fp, snap.Error, snap.Cursor, snap.ID)
 	if err != nil {
 		return fmt.Errorf("catalog: finish snapshot %d: %w", snap.ID, err)
 	}
@@ -108,7 +111,7 @@ func (s *Store) FinishSnapshot(ctx context.Context, snap Snapshot) error {
 }
 
 const snapshotColumns = `id, dataset, access, started_at, finished_at, status, rows, rejected,
-	CAST(columns AS VARCHAR), content_hash, location, CAST(fingerprint AS VARCHAR), error`
+	CAST(columns AS VARCHAR), content_hash, location, CAST(fingerprint AS VARCHAR), error, cursor`
 
 // Snapshots returns the latest snapshots of a dataset, newest first, at
 // most limit of them (all when limit <= 0).
@@ -173,14 +176,14 @@ func (s *Store) querySnapshots(ctx context.Context, q string, args ...any) ([]Sn
 		var access, status string
 		var finished sql.NullTime
 		var nrows, rejected sql.NullInt64
-		var cols, hash, loc, fp, msg sql.NullString
+		var cols, hash, loc, fp, msg, cursor sql.NullString
 		if err := rows.Scan(&snap.ID, &snap.Dataset, &access, &snap.StartedAt, &finished, &status, &nrows, &rejected,
-			&cols, &hash, &loc, &fp, &msg); err != nil {
+			&cols, &hash, &loc, &fp, &msg, &cursor); err != nil {
 			return nil, fmt.Errorf("catalog: read snapshot: %w", err)
 		}
 		snap.Access, _ = ParseLevel(access)
 		snap.FinishedAt, snap.Status, snap.Rows, snap.Rejected = finished.Time, Status(status), nrows.Int64, rejected.Int64
-		snap.ContentHash, snap.Location, snap.Error = hash.String, loc.String, msg.String
+		snap.ContentHash, snap.Location, snap.Error, snap.Cursor = hash.String, loc.String, msg.String, cursor.String
 		if fp.Valid && fp.String != "" {
 			snap.Fingerprint = json.RawMessage(fp.String)
 		}

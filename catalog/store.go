@@ -74,6 +74,7 @@ var migrations = []string{
 		snapshot BIGINT,
 		recorded_at TIMESTAMP NOT NULL
 	);`,
+	`ALTER TABLE datalab.snapshots ADD COLUMN cursor VARCHAR;`,
 }
 
 // Open opens the catalog over q, creating or upgrading its tables.

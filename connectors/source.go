@@ -38,6 +38,10 @@ type OpenOptions struct {
 	Previous Fingerprint
 	// BatchRows is the number of rows per record batch; 0 means DefaultBatchRows.
 	BatchRows int
+	// Cursor is, for an Incremental source, the highest cursor value of the
+	// last successful load, as its CursorStream returned it; empty for a
+	// first load, which reads everything.
+	Cursor string
 }
 
 // DefaultBatchRows is the number of rows per record batch when OpenOptions
@@ -99,4 +103,27 @@ func (f Fingerprint) SameVersion(g Fingerprint) bool {
 		return f.ContentHash == g.ContentHash
 	}
 	return false
+}
+
+// Incremental is implemented by a Source registered with a cursor column:
+// it reads only the rows whose cursor is past OpenOptions.Cursor, and the
+// ingest adds them to the table instead of replacing it (merging rows of
+// the same primary key, when there is one).
+type Incremental interface {
+	Source
+	// CursorColumn names the column that only grows (an id, an update
+	// time), as it is named in the stream.
+	CursorColumn() string
+	// PrimaryKey names the columns that identify a row; an updated row
+	// replaces the loaded one. Empty: new rows are appended.
+	PrimaryKey() []string
+}
+
+// CursorStream is implemented by the Stream of an Incremental source: once
+// Next has returned false with a nil Err, Cursor returns the highest cursor
+// value read, as text, to store with the snapshot and hand back in
+// OpenOptions.Cursor; it returns the previous cursor when no row was read.
+type CursorStream interface {
+	Stream
+	Cursor() string
 }

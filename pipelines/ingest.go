@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -93,7 +94,13 @@ func (w *Workspace) Ingest(ctx context.Context, id string, opts IngestOptions) (
 // load does the work of Ingest; on error the caller records the failure.
 func (w *Workspace) load(ctx context.Context, d catalog.Dataset, src connectors.Source, prev catalog.Snapshot,
 	prevFP connectors.Fingerprint, snap catalog.Snapshot, opts IngestOptions) (catalog.Snapshot, error) {
-	stream, err := src.Open(ctx, connectors.OpenOptions{Allocator: opts.Allocator, Previous: prevFP})
+	inc, incremental := src.(connectors.Incremental)
+	appending := incremental && prev.ID != 0 && !opts.Force
+	openOpts := connectors.OpenOptions{Allocator: opts.Allocator, Previous: prevFP}
+	if appending {
+		openOpts.Cursor = prev.Cursor
+	}
+	stream, err := src.Open(ctx, openOpts)
 	if errors.Is(err, connectors.ErrUnchanged) {
 		return w.unchanged(ctx, snap, prev)
 	}
@@ -144,7 +151,12 @@ func (w *Workspace) load(ctx context.Context, d catalog.Dataset, src connectors.
 	if _, err := tx.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(d.SchemaName())); err != nil {
 		return snap, fmt.Errorf("create schema %s: %w", d.SchemaName(), err)
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM %s", table, quoteIdent(view))); err != nil {
+	load := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM %s", table, quoteIdent(view))
+	staging := quoteIdent("datalab_staging_" + d.SchemaName() + "_" + d.TableName())
+	if appending {
+		load = fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM %s", staging, quoteIdent(view))
+	}
+	if _, err := tx.ExecContext(ctx, load); err != nil {
 		// The stream's own error says more than DuckDB's account of it.
 		if serr := counted.Err(); serr != nil {
 			return snap, serr
@@ -154,8 +166,19 @@ func (w *Workspace) load(ctx context.Context, d catalog.Dataset, src connectors.
 	if err := counted.Err(); err != nil {
 		return snap, err
 	}
+	if cs, ok := stream.(connectors.CursorStream); ok && incremental {
+		snap.Cursor = cs.Cursor()
+	}
+	if appending {
+		if counted.rows.Load() == 0 {
+			return w.unchanged(ctx, snap, prev)
+		}
+		if err := merge(ctx, tx, table, staging, stream.Schema(), prev.Columns, inc.PrimaryKey()); err != nil {
+			return snap, err
+		}
+	}
 	fp := stream.Fingerprint()
-	if !opts.Force && prev.ID != 0 && fp.ContentHash != "" && fp.ContentHash == prevFP.ContentHash {
+	if !incremental && !opts.Force && prev.ID != 0 && fp.ContentHash != "" && fp.ContentHash == prevFP.ContentHash {
 		// Touched but not changed: roll the copy back, keep the snapshot.
 		return w.unchanged(ctx, snap, prev)
 	}
@@ -190,10 +213,38 @@ func (w *Workspace) load(ctx context.Context, d catalog.Dataset, src connectors.
 	return snap, nil
 }
 
+// merge adds the rows of staging to table: the new columns first (the
+// contract allowed them), then, with a primary key, the staged rows replace
+// the loaded rows of the same key, else they are appended.
+func merge(ctx context.Context, tx *sql.Tx, table, staging string, schema *arrow.Schema, loaded []catalog.Column, key []string) error {
+	for _, f := range schema.Fields() {
+		if !slices.ContainsFunc(loaded, func(c catalog.Column) bool { return c.Name == f.Name }) {
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", table, quoteIdent(f.Name), duckType(f.Type))); err != nil {
+				return fmt.Errorf("add column %s to %s: %w", f.Name, table, err)
+			}
+		}
+	}
+	if len(key) > 0 {
+		cols := make([]string, len(key))
+		for i, k := range key {
+			cols[i] = quoteIdent(k)
+		}
+		tuple := "(" + strings.Join(cols, ", ") + ")"
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s WHERE %s IN (SELECT %s FROM %s)", table, tuple, tuple, staging)); err != nil {
+			return fmt.Errorf("merge into %s by %s: %w", table, strings.Join(key, ", "), err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s BY NAME SELECT * FROM %s", table, staging)); err != nil {
+		return fmt.Errorf("append to %s: %w", table, err)
+	}
+	_, err := tx.ExecContext(ctx, "DROP TABLE "+staging)
+	return err
+}
+
 // unchanged records that the source had not changed since prev.
 func (w *Workspace) unchanged(ctx context.Context, snap, prev catalog.Snapshot) (catalog.Snapshot, error) {
 	snap.Status, snap.FinishedAt = catalog.Unchanged, time.Now().UTC()
-	snap.Rows, snap.Columns, snap.ContentHash, snap.Fingerprint = prev.Rows, prev.Columns, prev.ContentHash, prev.Fingerprint
+	snap.Rows, snap.Columns, snap.ContentHash, snap.Fingerprint, snap.Cursor = prev.Rows, prev.Columns, prev.ContentHash, prev.Fingerprint, prev.Cursor
 	if snap.Location == "" {
 		snap.Location = prev.Location
 	}
