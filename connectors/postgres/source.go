@@ -1,0 +1,326 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/datalab/datalab/connectors"
+)
+
+// DefaultConnectTimeout bounds a connection attempt when the URL does not
+// set connect_timeout.
+const DefaultConnectTimeout = 30 * time.Second
+
+// Source is a registered PostgreSQL table or query. It is immutable once
+// built: opening it several times, even concurrently, is safe; each Open
+// has its own connection.
+type Source struct {
+	opts Options
+	set  settings
+}
+
+// IncrementalSource is the Source of a registration that names a cursor
+// column: a connectors.Incremental, which the ingest loads by adding the
+// rows past the last cursor instead of replacing the table. New returns
+// one only then, since the ingest finds the capability by type assertion.
+type IncrementalSource struct {
+	*Source
+}
+
+var (
+	_ connectors.Factory     = New
+	_ connectors.Incremental = (*IncrementalSource)(nil)
+)
+
+// New builds a PostgreSQL Source from a registration: a
+// connectors.Factory. It decodes spec.Options strictly into Options and
+// checks them; every refusal is a *connectors.SpecError naming the option
+// ("source.table"). It does no I/O: the server is first reached by Open.
+// New returns an *IncrementalSource when the registration names a cursor
+// column, a *Source otherwise.
+func New(spec connectors.Spec) (connectors.Source, error) {
+	opts, err := decodeOptions(spec.Options)
+	if err != nil {
+		return nil, err
+	}
+	kind := spec.Kind
+	if kind == "" {
+		kind = Kind
+	}
+	set, err := opts.resolve(kind)
+	if err != nil {
+		return nil, err
+	}
+	src := &Source{opts: opts, set: set}
+	if set.cursor != "" {
+		return &IncrementalSource{src}, nil
+	}
+	return src, nil
+}
+
+// Options returns the registration's options as decoded.
+func (s *Source) Options() Options { return s.opts }
+
+// Location returns where the data lives, without credentials:
+// postgres://host:port/database/schema.table, or
+// postgres://host:port/database#query-<hash> for a query.
+func (s *Source) Location() string { return s.set.location }
+
+// CursorColumn returns the cursor column as the stream names it.
+func (s *IncrementalSource) CursorColumn() string { return connectors.ColumnName(s.set.cursor) }
+
+// PrimaryKey returns the primary key's columns as the stream names them;
+// empty when new rows are appended.
+func (s *IncrementalSource) PrimaryKey() []string { return slices.Clone(s.set.primaryKey) }
+
+// Open connects to the server, starts a read-only transaction and declares
+// a server-side cursor over the table or query, and returns a Stream that
+// fetches its rows batch by batch: memory holds one batch, whatever the
+// size of the table. The stream owns the connection; its last Release
+// closes it.
+//
+// With a cursor column, the rows come in the cursor's order, and only those
+// past opts.Cursor when it is set; the Stream is a connectors.CursorStream.
+// opts.Previous is not used: a database cannot tell cheaply that a table is
+// unchanged (the stream's content hash lets the ingest tell afterwards).
+//
+// Open fails with an error wrapping ErrPasswordEnv when the variable
+// Options.PasswordEnv names is not set, ErrConnect when the server cannot
+// be reached or refuses the connection, a *connectors.SpecError when the
+// cursor or a primary key column is not in the result, and the server's
+// error (a missing table, a bad query) with what to check. No error holds
+// the password. Cancelling ctx stops the stream between batches and
+// interrupts a fetch under way.
+func (s *Source) Open(ctx context.Context, opts connectors.OpenOptions) (connectors.Stream, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("open %s: %w", s.set.location, err)
+	}
+	cfg, red, err := s.config()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, s.connectError(cfg, red, err)
+	}
+	mem := opts.Allocator
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	st := &stream{
+		ctx:       ctx,
+		src:       s,
+		conn:      conn,
+		red:       red,
+		mem:       mem,
+		batchRows: opts.BatchRows,
+		fetchRows: s.set.fetchRows,
+		prevCur:   opts.Cursor,
+		hash:      newRowHash(),
+	}
+	if st.batchRows <= 0 {
+		st.batchRows = connectors.DefaultBatchRows
+	}
+	st.fetchRows = min(st.fetchRows, st.batchRows)
+	st.refs.Store(1)
+	if err := st.start(opts.Cursor); err != nil {
+		st.closeAll()
+		return nil, red.error(err)
+	}
+	return st, nil
+}
+
+// config builds the connection's configuration, the password read from
+// the environment.
+func (s *Source) config() (*pgx.ConnConfig, redactor, error) {
+	cfg, err := pgx.ParseConfig(s.set.url)
+	if err != nil {
+		// The URL holds no password (New refused it), but pgx may have read
+		// one from PGPASSWORD or ~/.pgpass: keep pgx's message out.
+		return nil, redactor{}, &connectors.SpecError{Field: "source.url", Reason: "not a valid PostgreSQL URL",
+			Fix: "write postgres://user@host:5432/database?sslmode=disable"}
+	}
+	if name := s.opts.PasswordEnv; name != "" {
+		pw, ok := os.LookupEnv(name)
+		if !ok || pw == "" {
+			state := "not set"
+			if ok {
+				state = "empty"
+			}
+			return nil, redactor{}, fmt.Errorf("%w: environment variable %s (source.password_env) is %s; set it to the password of PostgreSQL user %s in datalab's environment",
+				ErrPasswordEnv, name, state, cfg.User)
+		}
+		cfg.Password = pw
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	// Timestamps read as text (the cursor) are written in UTC.
+	cfg.RuntimeParams["TimeZone"] = "UTC"
+	if cfg.RuntimeParams["application_name"] == "" {
+		cfg.RuntimeParams["application_name"] = "datalab"
+	}
+	return cfg, redactor{secret: cfg.Password}, nil
+}
+
+// connectError says why the connection failed and what to check.
+func (s *Source) connectError(cfg *pgx.ConnConfig, red redactor, err error) error {
+	check := "check that the server runs and listens there, that it accepts connections from this machine (pg_hba.conf), and that the database and user exist"
+	switch {
+	case s.opts.PasswordEnv != "":
+		check += fmt.Sprintf(", and that %s holds the user's password", s.opts.PasswordEnv)
+	default:
+		check += "; if the user needs a password, name the variable that holds it in source.password_env"
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "28P01" {
+		check = fmt.Sprintf("the password was refused: check the one in %s", s.opts.PasswordEnv)
+		if s.opts.PasswordEnv == "" {
+			check = "the user needs a password: name the variable that holds it in source.password_env"
+		}
+	}
+	host := cfg.Host
+	if host == "" {
+		host = s.set.host
+	}
+	msg := fmt.Sprintf("connect to PostgreSQL at %s:%d, database %s, user %s: %s; %s",
+		host, cfg.Port, cfg.Database, cfg.User, err.Error(), check)
+	return &connectError{msg: red.string(msg), cause: contextCause(err)}
+}
+
+// start begins the transaction and declares the cursor: the columns and
+// their types are known when it returns.
+func (st *stream) start(cursor string) error {
+	set := st.src.set
+	ctx := st.ctx
+	if _, err := st.conn.Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); err != nil {
+		return st.queryError(err)
+	}
+	desc, err := st.conn.PgConn().Prepare(ctx, "", "SELECT * FROM ("+set.base+") AS datalab_src", nil)
+	if err != nil {
+		return st.queryError(err)
+	}
+	if len(desc.Fields) == 0 {
+		return &connectors.SpecError{Field: set.what, Reason: "the result has no column", Fix: "select at least one column"}
+	}
+	headers := make([]string, len(desc.Fields))
+	for i, f := range desc.Fields {
+		headers[i] = f.Name
+	}
+	names := connectors.ColumnNames(headers)
+	aliases := make([]string, len(headers))
+	exprs := make([]string, len(headers))
+	fields := make([]arrow.Field, len(headers))
+	st.cells = make([]cell, len(headers))
+	st.names = names
+	st.hash.header(desc.Fields)
+	for i, f := range desc.Fields {
+		aliases[i] = fmt.Sprintf("c%d", i+1)
+		exprs[i] = "datalab_src." + aliases[i]
+		t, ok := typeFor(f.DataTypeOID, f.TypeModifier)
+		if !ok {
+			t = textType
+			exprs[i] += "::text"
+		}
+		st.cells[i] = t.cell()
+		fields[i] = arrow.Field{Name: names[i], Type: t.arrow, Nullable: true,
+			Metadata: arrow.NewMetadata([]string{connectors.TitleKey}, []string{f.Name})}
+	}
+	st.schema = arrow.NewSchema(fields, nil)
+	st.targets = make([]any, len(st.cells), len(st.cells)+1)
+	for i, c := range st.cells {
+		st.targets[i] = c.target
+	}
+
+	cur := -1
+	if set.cursor != "" {
+		if cur = findColumn(headers, names, set.cursor); cur < 0 {
+			return &connectors.SpecError{Field: "source.cursor", Reason: fmt.Sprintf("column %s is not in the result of %s (columns: %s)", set.cursor, set.what, strings.Join(headers, ", ")),
+				Fix: "name one of its columns, one that only grows (an id, an update time)"}
+		}
+		for i, k := range set.primaryKey {
+			if findColumn(headers, names, k) < 0 {
+				return &connectors.SpecError{Field: fmt.Sprintf("source.primary_key[%d]", i), Reason: fmt.Sprintf("column %s is not in the result of %s (columns: %s)", k, set.what, strings.Join(headers, ", ")),
+					Fix: "name the columns that identify a row"}
+			}
+		}
+		st.incremental = true
+		// The cursor is also read as text: PostgreSQL's own text form of
+		// the value, which it reads back exactly in the next WHERE.
+		exprs = append(exprs, "datalab_src."+aliases[cur]+"::text AS datalab_cursor")
+		st.targets = append(st.targets, &st.curText)
+	}
+	q := "DECLARE datalab_rows NO SCROLL CURSOR FOR SELECT " + strings.Join(exprs, ", ") +
+		" FROM (" + set.base + ") AS datalab_src(" + strings.Join(aliases, ", ") + ")"
+	var args []any
+	if cur >= 0 {
+		if cursor != "" {
+			// A text parameter: the server reads it as the column's type.
+			q += " WHERE datalab_src." + aliases[cur] + " > $1"
+			args = append(args, cursor)
+		}
+		q += " ORDER BY datalab_src." + aliases[cur]
+	}
+	if _, err := st.conn.Exec(ctx, q, args...); err != nil {
+		if cursor != "" {
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") {
+				return fmt.Errorf("read %s: the last cursor %q is not a value of column %s: %w; ingest again with --force to reload the table", set.location, cursor, set.cursor, err)
+			}
+		}
+		return st.queryError(err)
+	}
+	st.rb = array.NewRecordBuilder(st.mem, st.schema)
+	return nil
+}
+
+// findColumn returns the index of the column named name, as the server
+// names it or as the stream does; -1 when there is none.
+func findColumn(headers, names []string, name string) int {
+	if i := slices.Index(headers, name); i >= 0 {
+		return i
+	}
+	return slices.Index(names, connectors.ColumnName(name))
+}
+
+// queryError says what failed on the server and what to check.
+func (st *stream) queryError(err error) error {
+	if contextCause(err) != nil && st.ctx.Err() != nil {
+		return fmt.Errorf("read %s: %w", st.src.set.location, st.ctx.Err())
+	}
+	return fmt.Errorf("read %s: %w%s", st.src.set.location, err, st.hint(err))
+}
+
+// hint says what to check after an error of the server, if it can tell.
+func (st *stream) hint(err error) string {
+	set := st.src.set
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return ""
+	}
+	switch pgErr.Code {
+	case "42P01", "3F000": // undefined table, undefined schema
+		if set.what == "source.query" {
+			return "; check the tables source.query reads"
+		}
+		return fmt.Sprintf("; check %s: schema.name as PostgreSQL names it (\\dt lists them), case included", set.what)
+	case "42501": // insufficient privilege
+		return fmt.Sprintf("; grant user %s SELECT on what %s reads", set.user, set.what)
+	case "42601", "42703", "42883", "42804": // syntax, column, function, datatype
+		return "; check " + set.what
+	case "25006": // read-only transaction
+		return "; source.query must only read (SELECT)"
+	}
+	return ""
+}
