@@ -1,0 +1,52 @@
+package connectors_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"time"
+
+	"github.com/datalab/datalab/connectors"
+)
+
+// ExampleLocation_Open fetches a URL whose server fails once: the request
+// is retried as the HTTP options say, and the content read.
+func ExampleLocation_Open() {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if requests.Add(1) == 1 {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("ETag", `"v1"`)
+		io.WriteString(w, "zone;part\nAin;2,5\n")
+	}))
+	defer srv.Close()
+
+	loc, err := connectors.ParseLocation("", srv.URL+"/ivg.csv", "source.url")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	loc.HTTP = &connectors.HTTPOptions{
+		Retry:   connectors.RetryPolicy{Attempts: 3, FirstDelay: 10 * time.Millisecond},
+		Timeout: time.Minute,
+	}
+	body, err := loc.Open(context.Background(), connectors.Fingerprint{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer body.Close()
+	content, err := io.ReadAll(body)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%q after %d requests, ETag %s\n", content, requests.Load(), body.Fingerprint().ETag)
+	// Output:
+	// "zone;part\nAin;2,5\n" after 2 requests, ETag "v1"
+}
