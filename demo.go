@@ -6,21 +6,28 @@ package datalab
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/rand"
 	"embed"
 	"encoding/csv"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"math"
-	"math/rand/v2"
+	mathrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/datalab/datalab/catalog"
+	"github.com/datalab/datalab/pipelines"
 )
 
-//go:embed testdata/demo testdata/realdata
+//go:embed all:testdata/demo testdata/realdata
 var files embed.FS
 
 // demoData maps the demo's data files to the real files they copy.
@@ -160,7 +167,7 @@ func WriteApplications(w io.Writer, n int, seed uint64) error {
 		total += d.population
 		cumul[i] = total
 	}
-	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	rng := mathrand.New(mathrand.NewPCG(seed, 0x5eed))
 	// Each département has its own typical delay, from 20 to 70 days.
 	delay := make([]float64, len(deps))
 	for i := range deps {
@@ -203,4 +210,99 @@ func WriteApplications(w io.Writer, n int, seed uint64) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// The demo's pipeline: demandes.dossiers, its applicants' identifiers
+// pseudonymised, into demandes.dossiers_pseudo.
+const (
+	DemoPipelineName = "pseudonymisation"
+	DemoPseudoInput  = "demandes.dossiers"
+	DemoPseudoOutput = "demandes.dossiers_pseudo"
+)
+
+// DemoKeyFile is where `datalab demo` keeps the pseudonymisation key it
+// made, in the demo folder, readable by its owner only (0600): never in the
+// catalog, the warehouse or a log.
+const DemoKeyFile = ".datalab-pseudo-key"
+
+// DemoKey returns the demo's pseudonymisation key: DATALAB_PSEUDO_KEY when
+// it is set, else the key in dir's DemoKeyFile. When there is neither and
+// create is set, it makes a random 256-bit key, writes it (in hexadecimal)
+// into DemoKeyFile with permissions 0600, and says so with made; when
+// create is not set it returns no key and no error. Re-running the demo
+// reads the same key back, so that pseudonyms stay the same. A key shorter
+// than pipelines.MinPseudoKeyBytes is refused; no error shows the key.
+func DemoKey(dir string, create bool) (key []byte, made bool, err error) {
+	if v := strings.TrimSpace(os.Getenv(pipelines.PseudoKeyEnv)); v != "" {
+		if len(v) < pipelines.MinPseudoKeyBytes {
+			return nil, false, fmt.Errorf("%s holds %d bytes: %w; give at least %d (e.g. `openssl rand -hex 32`)",
+				pipelines.PseudoKeyEnv, len(v), pipelines.ErrWeakKey, pipelines.MinPseudoKeyBytes)
+		}
+		return []byte(v), false, nil
+	}
+	path := filepath.Join(dir, DemoKeyFile)
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		key = bytes.TrimSpace(data)
+		if len(key) < pipelines.MinPseudoKeyBytes {
+			return nil, false, fmt.Errorf("%s holds %d bytes: %w; remove it to have the demo make another, or set %s",
+				path, len(key), pipelines.ErrWeakKey, pipelines.PseudoKeyEnv)
+		}
+		return key, false, nil
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, false, fmt.Errorf("read the pseudonymisation key: %w", err)
+	case !create:
+		return nil, false, nil
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, false, fmt.Errorf("make a pseudonymisation key: %w", err)
+	}
+	key = []byte(hex.EncodeToString(raw))
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, false, fmt.Errorf("write the pseudonymisation key: %w", err)
+	}
+	if _, err := f.Write(append(key, '\n')); err != nil {
+		f.Close()
+		return nil, false, fmt.Errorf("write the pseudonymisation key: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, false, fmt.Errorf("write the pseudonymisation key: %w", err)
+	}
+	return key, true, nil
+}
+
+// DemoPipeline returns the demo's Go pipeline: the applications of
+// demandes.dossiers with the applicant's identifier replaced by its
+// HMAC-SHA256 under key, into demandes.dossiers_pseudo, run whenever the
+// applications change. Pseudonymised personal data is still personal data:
+// the output stays non_public.
+func DemoPipeline(key []byte) (pipelines.Pipeline, error) {
+	pseudo, err := pipelines.NewPseudonymiser(key, pipelines.PseudoHex, "id_demandeur")
+	if err != nil {
+		return pipelines.Pipeline{}, err
+	}
+	return pipelines.Pipeline{
+		Name:        DemoPipelineName,
+		Description: "Pseudonymise l'identifiant des demandeurs (HMAC-SHA256 sous une clé secrète).",
+		Inputs:      []string{DemoPseudoInput},
+		Output: catalog.Dataset{
+			ID:    DemoPseudoOutput,
+			Title: "Demandes d'aide au logement étudiant, pseudonymisées",
+			Description: "Les dossiers de demandes.dossiers, l'identifiant du demandeur remplacé par un " +
+				"pseudonyme (HMAC-SHA256 sous une clé secrète) : les dossiers d'un même demandeur restent " +
+				"rapprochables, mais le demandeur n'est pas identifiable sans la clé. Des données personnelles " +
+				"pseudonymisées restent des données personnelles : non communicables.",
+			Publisher: "Datalab",
+			Contact:   "dpd@example.org",
+			Access:    catalog.NonPublic,
+			License:   "none",
+			Frequency: "daily",
+		},
+		OnChange: true,
+		Step:     pipelines.Step{Transform: pseudo},
+		Version:  "1",
+	}, nil
 }

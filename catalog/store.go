@@ -75,6 +75,21 @@ var migrations = []string{
 		recorded_at TIMESTAMP NOT NULL
 	);`,
 	`ALTER TABLE datalab.snapshots ADD COLUMN cursor VARCHAR;`,
+	`CREATE SEQUENCE datalab.run_ids START 1;
+	CREATE TABLE datalab.runs (
+		id BIGINT PRIMARY KEY DEFAULT nextval('datalab.run_ids'),
+		kind VARCHAR NOT NULL,
+		name VARCHAR NOT NULL,
+		trigger VARCHAR NOT NULL,
+		cause VARCHAR,
+		started_at TIMESTAMP NOT NULL,
+		finished_at TIMESTAMP,
+		status VARCHAR NOT NULL,
+		rows BIGINT,
+		attempts INTEGER,
+		snapshot BIGINT,
+		error VARCHAR
+	);`,
 }
 
 // Open opens the catalog over q, creating or upgrading its tables.

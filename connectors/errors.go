@@ -67,3 +67,10 @@ func (e *DataError) Error() string {
 	}
 	return msg
 }
+
+// ErrTransient is wrapped by the errors of a source that may go away when
+// the same read is tried again later: the network failing, a server
+// answering 5xx or 429, a database busy. The scheduler retries them with
+// backoff; every other error is permanent (a bad value, a bad registration,
+// a broken contract) and is not retried.
+var ErrTransient = errors.New("transient failure")

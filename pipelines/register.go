@@ -2,6 +2,7 @@ package pipelines
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -71,7 +72,43 @@ func (w *Workspace) Register(ctx context.Context, files ...string) ([]catalog.Da
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return ds, w.inTx(ctx, func(store *catalog.Store) error { return store.Register(ctx, ds...) })
+	return ds, w.RegisterDatasets(ctx, ds...)
+}
+
+// RegisterDatasets records checked registrations (from CheckRegistration)
+// in one transaction, all or none. A dataset that a pipeline produces is
+// refused: its registration is the pipeline's.
+func (w *Workspace) RegisterDatasets(ctx context.Context, ds ...catalog.Dataset) error {
+	var errs []error
+	for _, d := range ds {
+		owner := ""
+		for _, p := range w.Pipelines() {
+			if p.Output.ID == d.ID {
+				owner = p.Name
+			}
+		}
+		if existing, err := w.Catalog.Dataset(ctx, d.ID); err == nil && existing.Source.Kind == PipelineKind {
+			owner = "that produces it"
+			var opts pipelineSourceOptions
+			if json.Unmarshal(existing.Source.Options, &opts) == nil && opts.Pipeline != "" {
+				owner = opts.Pipeline
+			}
+		}
+		if owner != "" {
+			errs = append(errs, &catalog.FieldError{File: d.File, Line: 0, Field: "id",
+				Reason: fmt.Sprintf("%s is the output of the pipeline %s", d.ID, owner),
+				Fix:    "give the dataset another id; a pipeline's output is registered by the pipeline"})
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	unlock, err := w.lockWrites(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return w.inTx(ctx, func(store *catalog.Store) error { return store.Register(ctx, ds...) })
 }
 
 // inTx runs fn with a catalog bound to one transaction, committed when fn

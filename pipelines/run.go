@@ -103,8 +103,21 @@ type RunResult struct {
 // the indicator and its inputs named, and nothing is written at that level.
 // Cells run in one read transaction, so that every cell sees the same
 // snapshots, and lineage edges (dataset -> cell -> indicator -> file) are
-// recorded for the run.
+// recorded for the run. Like every write to the warehouse, a project's run
+// waits for the writes under way to finish (or for ctx to be done).
 func (w *Workspace) RunProject(ctx context.Context, project string) (*RunResult, error) {
+	unlock, err := w.lockWrites(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("project %s: %w", project, err)
+	}
+	defer unlock()
+	done := w.startProjectLineage(ctx, project)
+	res, err := w.runProject(ctx, project)
+	done(res, err)
+	return res, err
+}
+
+func (w *Workspace) runProject(ctx context.Context, project string) (*RunResult, error) {
 	nbs, err := w.Notebooks(project)
 	if err != nil {
 		return nil, err
@@ -370,10 +383,43 @@ func cellColumns(ctx context.Context, tx *sql.Tx, cell string) ([]string, error)
 	return rows.Columns()
 }
 
-// ProjectInputs returns the datasets a project's notebooks read, sorted,
-// by parsing their cells (nothing runs): the datasets to bring up to date
-// before running it.
+// ProjectInputs returns the datasets to bring up to date before running a
+// project: those its notebooks read, found by parsing their cells (nothing
+// runs), and, for those that a pipeline of the workspace computes, the
+// pipeline's inputs, recursively. They come in dependency order: a
+// pipeline's inputs before its output; otherwise sorted.
 func (w *Workspace) ProjectInputs(ctx context.Context, project string) ([]string, error) {
+	reads, err := w.projectReads(ctx, project)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	seen := map[string]bool{}
+	var visit func(id string)
+	visit = func(id string) {
+		if seen[id] {
+			return
+		}
+		seen[id] = true
+		for _, p := range w.Pipelines() {
+			if p.Output.ID == id {
+				inputs := slices.Clone(p.Inputs)
+				slices.Sort(inputs)
+				for _, in := range inputs {
+					visit(in)
+				}
+			}
+		}
+		out = append(out, id)
+	}
+	for _, id := range reads {
+		visit(id)
+	}
+	return out, nil
+}
+
+// projectReads returns the datasets a project's notebooks read, sorted.
+func (w *Workspace) projectReads(ctx context.Context, project string) ([]string, error) {
 	nbs, err := w.Notebooks(project)
 	if err != nil {
 		return nil, err

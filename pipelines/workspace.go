@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/goccy/go-yaml"
 	"github.com/rs/zerolog"
@@ -30,6 +32,9 @@ type Config struct {
 	// Disclosure is the statistical disclosure control of outputs published
 	// below their inputs' level.
 	Disclosure Disclosure `yaml:"disclosure"`
+	// OpenLineage says where the run events of ingests, pipelines and
+	// notebooks go; none are emitted when it is empty.
+	OpenLineage OpenLineage `yaml:"openlineage"`
 }
 
 // Disclosure configures disclosure control.
@@ -70,6 +75,9 @@ func (c Config) Validate() error {
 	if c.Disclosure.MinCount < 1 {
 		return fmt.Errorf("%s: field disclosure.min_count: %d is not a count; give a positive number of units (default %d)", ConfigFile, c.Disclosure.MinCount, DefaultMinCount)
 	}
+	if err := c.OpenLineage.Validate(); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -84,7 +92,7 @@ func LoadConfig(dir string) (Config, error) {
 		return Config{}, fmt.Errorf("read %s: %w", ConfigFile, err)
 	default:
 		if err := yaml.UnmarshalWithOptions(data, &c, yaml.Strict()); err != nil {
-			return Config{}, fmt.Errorf("%s: %s; the fields are warehouse, output and disclosure.min_count", ConfigFile, yaml.FormatError(err, false, false))
+			return Config{}, fmt.Errorf("%s: %s; the fields are warehouse, output, disclosure.min_count and openlineage (file, url, api_key_env, namespace)", ConfigFile, yaml.FormatError(err, false, false))
 		}
 	}
 	c = c.withDefaults()
@@ -92,7 +100,10 @@ func LoadConfig(dir string) (Config, error) {
 }
 
 // Workspace is an open workspace: its configuration, its warehouse and the
-// catalog in it. A Workspace is safe for concurrent use.
+// catalog in it, and the pipelines added to it. A Workspace is safe for
+// concurrent use: reads run concurrently, while the writes to the
+// warehouse (ingests, pipeline runs, project runs, pipeline registrations)
+// run one at a time, since DuckDB has one writer.
 type Workspace struct {
 	// Dir is the workspace folder, absolute.
 	Dir    string
@@ -103,6 +114,23 @@ type Workspace struct {
 	// Connectors builds the Source of each registration.
 	Connectors *connectors.Registry
 	Log        zerolog.Logger
+
+	// writes holds one token: the right to write to the warehouse.
+	writes chan struct{}
+	// pipelines are the pipelines added, by name.
+	pmu       sync.RWMutex
+	pipelines map[string]*registeredPipeline
+}
+
+// lockWrites waits for the right to write to the warehouse, or for ctx to
+// be done. The caller calls unlock when it has finished writing.
+func (w *Workspace) lockWrites(ctx context.Context) (unlock func(), err error) {
+	select {
+	case w.writes <- struct{}{}:
+		return func() { <-w.writes }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for another write to the warehouse to finish: %w", ctx.Err())
+	}
 }
 
 // Options are what Open needs besides the folder.
@@ -132,7 +160,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Workspace, error) {
 		opts.Connectors = &connectors.Registry{}
 	}
 	w := &Workspace{Dir: abs, Config: cfg, Connectors: opts.Connectors,
-		Log: opts.Log.With().Str("component", "workspace").Logger()}
+		Log: opts.Log.With().Str("component", "workspace").Logger(), writes: make(chan struct{}, 1)}
 	path := w.Path(cfg.Warehouse)
 	// datalab does every read of files and URLs itself, in Go: DuckDB never
 	// needs to, so a query (a notebook's cell) cannot read a file, attach a
@@ -147,7 +175,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Workspace, error) {
 			db.Close()
 		}
 		if strings.Contains(err.Error(), "lock") {
-			return nil, fmt.Errorf("warehouse %s is in use by another process (%w); stop it (e.g. `datalab serve`) or wait for it to finish", path, err)
+			return nil, lockError(path, err)
 		}
 		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
 	}
@@ -162,7 +190,30 @@ func Open(ctx context.Context, dir string, opts Options) (*Workspace, error) {
 	if n > 0 {
 		w.Log.Warn().Int64("snapshots", n).Msg("ingests interrupted by a stopped process were marked failed; their previous snapshots stand")
 	}
+	runs, err := w.Catalog.RecoverRuns(ctx)
+	if err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	if runs > 0 {
+		w.Log.Warn().Int64("runs", runs).Msg("runs interrupted by a stopped process were marked failed")
+	}
 	return w, nil
+}
+
+// lockHolder finds, in DuckDB's lock error, the process that holds the
+// warehouse: "... Conflicting lock is held in /usr/bin/datalab (PID 1234)
+// by user ...".
+var lockHolder = regexp.MustCompile(`Conflicting lock is held in (.*?) \(PID (\d+)\)`)
+
+// lockError says which process holds the warehouse, and what to do.
+func lockError(path string, err error) error {
+	holder, stop := "another process", "stop it (e.g. `datalab serve`)"
+	if m := lockHolder.FindStringSubmatch(err.Error()); m != nil {
+		holder = fmt.Sprintf("process %s (%s)", m[2], m[1])
+		stop = fmt.Sprintf("stop it (`kill %s` stops `datalab serve` cleanly)", m[2])
+	}
+	return fmt.Errorf("warehouse %s is open for writing by %s, and DuckDB lets one process write to it at a time: %s or wait for it to finish, then try again (%w)",
+		path, holder, stop, err)
 }
 
 // Path returns the absolute path of rel, a path relative to the workspace.

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/datalab/datalab/catalog"
+	"github.com/datalab/datalab/pipelines"
 )
 
 func (a *app) datasetCommand() *cobra.Command {
@@ -137,7 +138,16 @@ func (a *app) showDataset(d catalog.Dataset, snaps []catalog.Snapshot) {
 	field("schedule", d.Schedule)
 	field("contract", string(d.Contract))
 	field("source", d.Source.Kind+" "+string(d.Source.Options))
-	field("registered", d.RegisteredAt.Local().Format(time.DateTime)+" from "+d.File)
+	registered := d.RegisteredAt.Local().Format(time.DateTime)
+	switch {
+	case d.File != "":
+		registered += " from " + d.File
+	case d.Source.Kind == pipelines.PipelineKind:
+		registered += " by its pipeline"
+	default:
+		registered += " through the API"
+	}
+	field("registered", registered)
 	tw.Flush()
 	if d.Description != "" {
 		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(d.Description))

@@ -43,6 +43,8 @@ Then: ` + "`datalab dataset register datasets/*.yaml && datalab ingest`" + `.
 const initGitignore = `# The warehouse is built from the sources; outputs are published elsewhere.
 /warehouse.duckdb
 /warehouse.duckdb.wal
+# A pseudonymisation key is a secret: never under version control.
+/.datalab-pseudo-key
 `
 
 func (a *app) initCommand() *cobra.Command {

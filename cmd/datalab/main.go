@@ -22,6 +22,11 @@ import (
 	"github.com/datalab/datalab/catalog"
 	"github.com/datalab/datalab/connectors"
 	"github.com/datalab/datalab/connectors/csv"
+	"github.com/datalab/datalab/connectors/datagouv"
+	jsonsrc "github.com/datalab/datalab/connectors/json"
+	"github.com/datalab/datalab/connectors/mysql"
+	"github.com/datalab/datalab/connectors/parquet"
+	"github.com/datalab/datalab/connectors/postgres"
 	"github.com/datalab/datalab/pipelines"
 )
 
@@ -101,7 +106,8 @@ Start with: datalab demo`,
 	pf.StringVarP(&a.workspace, "workspace", "w", ".", "the workspace folder")
 	pf.StringVar(&a.logFormat, "log-format", "console", "log format: console or json")
 	pf.StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	root.AddCommand(a.demoCommand(), a.initCommand(), a.datasetCommand(), a.ingestCommand(), a.runCommand(), a.lineageCommand())
+	root.AddCommand(a.demoCommand(), a.initCommand(), a.datasetCommand(), a.ingestCommand(), a.runCommand(), a.lineageCommand(),
+		a.pipelineCommand(), a.serveCommand(), a.runsCommand())
 	for _, c := range root.Commands() {
 		wrapArgs(c)
 	}
@@ -146,6 +152,11 @@ func (a *app) setupLog() error {
 func sourceKinds() *connectors.Registry {
 	reg := &connectors.Registry{}
 	reg.Add("csv", csv.New)
+	reg.Add("json", jsonsrc.New)
+	reg.Add("parquet", parquet.New)
+	reg.Add("datagouv", datagouv.New)
+	reg.Add("postgres", postgres.New)
+	reg.Add("mysql", mysql.New)
 	return reg
 }
 
@@ -154,8 +165,17 @@ func (a *app) open(ctx context.Context) (*pipelines.Workspace, error) {
 	return a.openDir(ctx, a.workspace)
 }
 
+// openDir opens the workspace in dir, with the pipelines this program
+// declares. A pipeline that cannot be added is reported, and left out.
 func (a *app) openDir(ctx context.Context, dir string) (*pipelines.Workspace, error) {
-	return pipelines.Open(ctx, dir, pipelines.Options{Connectors: sourceKinds(), Log: a.log})
+	ws, err := pipelines.Open(ctx, dir, pipelines.Options{Connectors: sourceKinds(), Log: a.log})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.addPipelines(ctx, ws, false); err != nil {
+		a.log.Error().Err(err).Msg("a pipeline is left out")
+	}
+	return ws, nil
 }
 
 // isTerminal reports whether w is a terminal, for progress and colours.
