@@ -183,6 +183,15 @@ func fileDataset(p string) EventDataset {
 // recorded with it (what it was read from).
 func snapshotEvent(opts EventOptions, d Dataset, snap Snapshot, edges []Edge) RunEvent {
 	job := DatasetNode(snap.Dataset)
+	if d.Source.Kind == KindPipeline {
+		// A pipeline's output is loaded by running the pipeline.
+		var src struct {
+			Pipeline string `json:"pipeline"`
+		}
+		if json.Unmarshal(d.Source.Options, &src) == nil && src.Pipeline != "" {
+			job = NewNode(KindPipeline, src.Pipeline)
+		}
+	}
 	var inputs []EventDataset
 	for _, e := range edges {
 		switch {
@@ -267,6 +276,9 @@ type ProjectRun struct {
 func ProjectEvent(opts EventOptions, r ProjectRun) RunEvent {
 	opts = opts.withDefaults()
 	ev := newEvent(eventTypeOf(r.Status), r.Time, r.RunID, eventJob(opts, NewNode(KindProject, r.Project)))
+	r.Inputs, r.Outputs = slices.Clone(r.Inputs), slices.Clone(r.Outputs)
+	slices.Sort(r.Inputs)
+	slices.Sort(r.Outputs)
 	for _, in := range r.Inputs {
 		ev.Inputs = append(ev.Inputs, tableDataset(opts, in))
 	}

@@ -107,7 +107,7 @@ Start with: datalab demo`,
 	pf.StringVar(&a.logFormat, "log-format", "console", "log format: console or json")
 	pf.StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.AddCommand(a.demoCommand(), a.initCommand(), a.datasetCommand(), a.ingestCommand(), a.runCommand(), a.lineageCommand(),
-		a.pipelineCommand(), a.serveCommand(), a.runsCommand())
+		a.pipelineCommand(), a.serveCommand(), a.runsCommand(), a.catalogCommand())
 	for _, c := range root.Commands() {
 		wrapArgs(c)
 	}

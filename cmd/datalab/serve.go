@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/datalab/datalab/catalog"
 	"github.com/datalab/datalab/pipelines"
+	"github.com/datalab/datalab/pipelines/server"
 )
 
 func (a *app) serveCommand() *cobra.Command {
@@ -54,7 +56,9 @@ the same workspace are refused until it stops.`,
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w; give another --addr", addr, err)
 			}
-			srv := &http.Server{Handler: newMux(ws, sched), ReadHeaderTimeout: 10 * time.Second}
+			mux := newMux(ws, sched)
+			mux.Handle("/", server.New(ws, server.Options{AdminToken: os.Getenv(server.AdminTokenEnv), Log: a.log, Context: ctx}))
+			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 			served := make(chan error, 1)
 			go func() { served <- srv.Serve(ln) }()
 			log := a.log.With().Str("component", "serve").Logger()
