@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -106,18 +107,7 @@ func (s *Store) Lineage(ctx context.Context, node Node, dir Direction) ([]Edge, 
 	if err != nil {
 		return nil, fmt.Errorf("catalog: lineage of %s: %w", node, err)
 	}
-	defer rows.Close()
-	var out []Edge
-	for rows.Next() {
-		var e Edge
-		var from, to string
-		if err := rows.Scan(&from, &to, &e.Kind, &e.Snapshot, &e.RecordedAt); err != nil {
-			return nil, fmt.Errorf("catalog: read lineage: %w", err)
-		}
-		e.From, e.To = Node(from), Node(to)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return scanEdges(rows)
 }
 
 // Graph returns the lineage around node, both ways. The error wraps
@@ -132,4 +122,21 @@ func (s *Store) Graph(ctx context.Context, node Node) (Graph, error) {
 		return Graph{}, err
 	}
 	return Graph{Node: node, Upstream: up, Downstream: down}, nil
+}
+
+// scanEdges reads rows of src, dst, kind, snapshot and recorded_at as
+// edges, and closes rows.
+func scanEdges(rows *sql.Rows) ([]Edge, error) {
+	defer rows.Close()
+	var out []Edge
+	for rows.Next() {
+		var e Edge
+		var from, to string
+		if err := rows.Scan(&from, &to, &e.Kind, &e.Snapshot, &e.RecordedAt); err != nil {
+			return nil, fmt.Errorf("catalog: read lineage: %w", err)
+		}
+		e.From, e.To = Node(from), Node(to)
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }

@@ -470,18 +470,7 @@ func (s *Store) queryEdges(ctx context.Context, where string, args ...any) ([]Ed
 	if err != nil {
 		return nil, fmt.Errorf("catalog: lineage: %w", err)
 	}
-	defer rows.Close()
-	var out []Edge
-	for rows.Next() {
-		var e Edge
-		var from, to string
-		if err := rows.Scan(&from, &to, &e.Kind, &e.Snapshot, &e.RecordedAt); err != nil {
-			return nil, fmt.Errorf("catalog: read lineage: %w", err)
-		}
-		e.From, e.To = Node(from), Node(to)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return scanEdges(rows)
 }
 
 // WriteEvents writes events as NDJSON, one event a line, the format

@@ -7,6 +7,12 @@
 // databases into typed Arrow columns, and says what version of the content it
 // read (a Fingerprint), so that an unchanged source is not loaded twice.
 //
+// What every connector does the same way has one home here: DecodeOptions
+// reads a registration's source block strictly and names the option at
+// fault; Batches is the reference counting and current batch of a Stream;
+// OpenOptions.WithDefaults applies the defaults of an Open. The sources of
+// SQL databases share connectors/sqlsource.
+//
 // Column names are normalised with ColumnName so that notebooks can name them
 // plainly; the original header travels as the Arrow field's "title" metadata.
 package connectors

@@ -49,6 +49,19 @@ type OpenOptions struct {
 // a batch of wide rows stays in a few megabytes.
 const DefaultBatchRows = 64 * 1024
 
+// WithDefaults returns o with the defaults of its unset fields applied:
+// memory.DefaultAllocator for a nil Allocator, DefaultBatchRows for a
+// BatchRows of zero or less.
+func (o OpenOptions) WithDefaults() OpenOptions {
+	if o.Allocator == nil {
+		o.Allocator = memory.DefaultAllocator
+	}
+	if o.BatchRows <= 0 {
+		o.BatchRows = DefaultBatchRows
+	}
+	return o
+}
+
 // Stream is a stream of record batches with one schema, read from a Source.
 //
 // It follows array.RecordReader: a batch returned by RecordBatch is valid

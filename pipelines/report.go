@@ -179,7 +179,7 @@ func newReportPage(p *Publication) (*reportPage, error) {
 			Snapshot:    strconv.FormatInt(in.Snapshot, 10),
 			LoadedAt:    frenchDateTime(in.LoadedAt),
 			LoadedAtISO: isoTime(in.LoadedAt),
-			Hash:        shortHash(in.ContentHash),
+			Hash:        ShortHash(in.ContentHash),
 			FullHash:    in.ContentHash,
 			Access:      in.Access.String(),
 		})
@@ -996,8 +996,9 @@ func isoTime(t time.Time) string {
 	return t.Format(time.RFC3339)
 }
 
-// shortHash keeps a content hash's algorithm and its first 12 digits.
-func shortHash(h string) string {
+// ShortHash writes a content hash as the report and the catalog's pages
+// show it: its algorithm and its first 12 digits, "sha256:0123456789ab…".
+func ShortHash(h string) string {
 	algo, digits, ok := strings.Cut(h, ":")
 	if !ok {
 		algo, digits = "", h

@@ -1,13 +1,8 @@
 package csv
 
 import (
-	"bytes"
 	"fmt"
-	"reflect"
-	"slices"
 	"strings"
-
-	"github.com/goccy/go-yaml"
 
 	"github.com/datalab/datalab/connectors"
 )
@@ -89,56 +84,13 @@ type settings struct {
 // decodeOptions reads spec.Options strictly into Options.
 func decodeOptions(raw []byte) (Options, error) {
 	var o Options
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return o, &connectors.SpecError{Field: "source", Reason: "missing", Fix: "give at least {kind: csv, url: <file>}"}
-	}
-	err := yaml.UnmarshalWithOptions(raw, &o, yaml.Strict())
-	if err == nil {
-		return o, nil
-	}
-	// Name the option at fault: decode the options one by one.
-	var items yaml.MapSlice
-	if yaml.Unmarshal(raw, &items) != nil {
-		return o, &connectors.SpecError{Field: "source", Reason: "not a YAML mapping: " + firstLine(err.Error()), Fix: "write the source block as a mapping of options, e.g. {kind: csv, url: data/x.csv}"}
-	}
-	known := optionNames()
-	for _, item := range items {
-		key := fmt.Sprint(item.Key)
-		if !slices.Contains(known, key) {
-			return o, &connectors.SpecError{
-				Field:  "source." + key,
-				Reason: "unknown option",
-				Fix:    "the csv options are: " + strings.Join(known, ", "),
-			}
-		}
-		one, merr := yaml.Marshal(yaml.MapSlice{item})
-		var probe Options
-		if merr == nil && yaml.UnmarshalWithOptions(one, &probe, yaml.Strict()) == nil {
-			continue
-		}
-		what, example := optionHint(key)
-		return o, &connectors.SpecError{
-			Field:  "source." + key,
-			Reason: fmt.Sprintf("%v is not %s", item.Value, what),
-			Fix:    "write " + what + ", e.g. " + example,
-		}
-	}
-	return o, &connectors.SpecError{Field: "source", Reason: firstLine(err.Error()), Fix: "check the source block of the registration"}
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	return s
-}
-
-// optionNames lists the yaml names of Options, in declaration order.
-func optionNames() []string {
-	t := reflect.TypeFor[Options]()
-	names := make([]string, 0, t.NumField())
-	for i := range t.NumField() {
-		names = append(names, strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0])
-	}
-	return names
+	err := connectors.DecodeOptions(raw, &o, connectors.OptionsHelp{
+		Kind:    "csv",
+		Minimal: "{kind: csv, url: <file>}",
+		Example: "{kind: csv, url: data/x.csv}",
+		Hint:    optionHint,
+	})
+	return o, err
 }
 
 func optionHint(name string) (what, example string) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/url"
-	"reflect"
 	"slices"
 	"strings"
 
@@ -36,14 +35,7 @@ type Options struct {
 }
 
 // ownOptions are the yaml names of Options.
-func ownOptions() []string {
-	t := reflect.TypeFor[Options]()
-	names := make([]string, 0, t.NumField())
-	for i := range t.NumField() {
-		names = append(names, strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0])
-	}
-	return names
-}
+func ownOptions() []string { return connectors.OptionNames(&Options{}) }
 
 // decodeOptions splits the source block into the connector's own options,
 // decoded strictly, and the rest, for the file connector.
@@ -54,7 +46,8 @@ func decodeOptions(raw []byte) (Options, yaml.MapSlice, error) {
 	}
 	var items yaml.MapSlice
 	if err := yaml.Unmarshal(raw, &items); err != nil {
-		return o, nil, &connectors.SpecError{Field: "source", Reason: "not a YAML mapping: " + firstLine(err.Error()),
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		return o, nil, &connectors.SpecError{Field: "source", Reason: "not a YAML mapping: " + first,
 			Fix: "write the source block as a mapping of options, e.g. {kind: datagouv, dataset: x, resource: y}"}
 	}
 	own, rest := yaml.MapSlice{}, yaml.MapSlice{}
@@ -66,29 +59,20 @@ func decodeOptions(raw []byte) (Options, yaml.MapSlice, error) {
 			return o, nil, &connectors.SpecError{Field: "source.url", Reason: "a datagouv source finds its URL through the data.gouv.fr API",
 				Fix: "remove url and name the dataset and the resource, or use kind: csv (json, parquet) with the URL"}
 		case slices.Contains(known, key):
-			one, err := yaml.Marshal(yaml.MapSlice{item})
-			var probe Options
-			if err != nil || yaml.UnmarshalWithOptions(one, &probe, yaml.Strict()) != nil {
-				return o, nil, &connectors.SpecError{Field: "source." + key, Reason: fmt.Sprintf("%v is not a string", item.Value), Fix: "write a string, e.g. " + key + `: "..."`}
-			}
 			own = append(own, item)
 		default:
 			rest = append(rest, item)
 		}
 	}
 	ownYAML, err := yaml.Marshal(own)
-	if err == nil {
-		err = yaml.UnmarshalWithOptions(ownYAML, &o, yaml.Strict())
-	}
 	if err != nil {
-		return o, nil, &connectors.SpecError{Field: "source", Reason: firstLine(err.Error()), Fix: "check the source block of the registration"}
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		return o, nil, &connectors.SpecError{Field: "source", Reason: first, Fix: "check the source block of the registration"}
+	}
+	if err := connectors.DecodeOptions(ownYAML, &o, connectors.OptionsHelp{Kind: "datagouv"}); err != nil {
+		return o, nil, err
 	}
 	return o, rest, nil
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	return s
 }
 
 // settings are Options checked, with defaults applied.

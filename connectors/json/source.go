@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/datalab/datalab/connectors"
 )
@@ -84,14 +83,8 @@ func (s *Source) Location() connectors.Location { return s.set.loc }
 // record's number in an array), the field and the value. Cancelling ctx
 // stops the stream between batches.
 func (s *Source) Open(ctx context.Context, opts connectors.OpenOptions) (connectors.Stream, error) {
-	mem := opts.Allocator
-	if mem == nil {
-		mem = memory.DefaultAllocator
-	}
-	batchRows := opts.BatchRows
-	if batchRows <= 0 {
-		batchRows = connectors.DefaultBatchRows
-	}
+	opts = opts.WithDefaults()
+	mem, batchRows := opts.Allocator, opts.BatchRows
 	loc := s.set.loc.String()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("open %s: %w", loc, err)
@@ -101,9 +94,9 @@ func (s *Source) Open(ctx context.Context, opts connectors.OpenOptions) (connect
 		return nil, err
 	}
 	st := &stream{ctx: ctx, src: s, loc: loc, body: body, mem: mem, batchRows: batchRows}
-	st.refs.Store(1)
+	st.Init(st.free)
 	if err := st.prepare(); err != nil {
-		st.closeAll()
+		st.Release()
 		return nil, err
 	}
 	return st, nil

@@ -3,7 +3,6 @@ package jsonsrc
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -19,7 +18,7 @@ const maxBatchBytes = 256 << 20
 
 // stream is the connectors.Stream of an opened JSON file.
 type stream struct {
-	refs atomic.Int64
+	connectors.Batches
 
 	ctx       context.Context
 	src       *Source
@@ -38,35 +37,13 @@ type stream struct {
 	eof       bool
 	slots     []*value // a record's value per column
 	visit     func(c *node, v *value)
-
-	cur    arrow.RecordBatch
-	err    error
-	done   bool
-	closed bool
 }
 
 var _ connectors.Stream = (*stream)(nil)
 
-// Retain adds a reference to the stream.
-func (st *stream) Retain() { st.refs.Add(1) }
-
-// Release removes a reference; the last one frees the current batch, the
-// builders and the file or HTTP response.
-func (st *stream) Release() {
-	if st.refs.Add(-1) == 0 {
-		st.closeAll()
-	}
-}
-
-func (st *stream) closeAll() {
-	if st.closed {
-		return
-	}
-	st.closed, st.done = true, true
-	if st.cur != nil {
-		st.cur.Release()
-		st.cur = nil
-	}
+// free frees the builders and the file or HTTP response: the last Release
+// calls it.
+func (st *stream) free() {
 	if st.builder != nil {
 		st.builder.Release()
 		st.builder = nil
@@ -80,32 +57,17 @@ func (st *stream) closeAll() {
 // Schema returns the schema every batch has.
 func (st *stream) Schema() *arrow.Schema { return st.schema }
 
-// RecordBatch returns the current batch, valid until the next call to Next.
-func (st *stream) RecordBatch() arrow.RecordBatch { return st.cur }
-
-// Record returns the current batch.
-//
-// Deprecated: use RecordBatch.
-func (st *stream) Record() arrow.RecordBatch { return st.cur }
-
-// Err returns the error that stopped Next, nil at a clean end.
-func (st *stream) Err() error { return st.err }
-
 // Fingerprint returns the file's validators and the hash of the bytes read.
 func (st *stream) Fingerprint() connectors.Fingerprint { return st.body.Fingerprint() }
 
 // Next reads the next batch. It returns false at the end of the file, on
 // the first error (see Err), and once ctx is cancelled.
 func (st *stream) Next() bool {
-	if st.cur != nil {
-		st.cur.Release()
-		st.cur = nil
-	}
-	if st.done {
+	if !st.Begin() {
 		return false
 	}
 	if err := st.ctx.Err(); err != nil {
-		return st.fail(fmt.Errorf("read %s: %w", st.loc, err))
+		return st.Fail(fmt.Errorf("read %s: %w", st.loc, err))
 	}
 	rows, size := 0, int64(0)
 	for rows < st.batchRows && size < maxBatchBytes {
@@ -122,25 +84,26 @@ func (st *stream) Next() bool {
 				st.replayed = 0
 			}
 		case st.eof:
-			st.done = true
+			st.End()
 		default:
 			var ok bool
 			var err error
 			rec, ok, err = st.recs.next()
 			if err != nil {
-				return st.fail(unwrapBody(err))
+				return st.Fail(unwrapBody(err))
 			}
 			if !ok {
-				st.eof, st.done = true, true
+				st.eof = true
+				st.End()
 				break
 			}
 			line, n = st.recs.line(), st.recs.size()
 		}
-		if st.done {
+		if st.Ended() {
 			break
 		}
 		if err := st.appendRecord(&rec, line); err != nil {
-			return st.fail(err)
+			return st.Fail(err)
 		}
 		rows++
 		size += n
@@ -148,13 +111,8 @@ func (st *stream) Next() bool {
 	if rows == 0 {
 		return false
 	}
-	st.cur = st.builder.NewRecordBatch()
+	st.SetBatch(st.builder.NewRecordBatch())
 	return true
-}
-
-func (st *stream) fail(err error) bool {
-	st.err, st.done = err, true
-	return false
 }
 
 // appendRecord appends one record to the builders.

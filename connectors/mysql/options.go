@@ -1,22 +1,16 @@
 package mysql
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"net/url"
-	"reflect"
-	"regexp"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
-	"github.com/goccy/go-yaml"
 
 	"github.com/datalab/datalab/connectors"
+	"github.com/datalab/datalab/connectors/sqlsource"
 )
 
 // Kind is the source kind this package reads: `kind: mysql`.
@@ -63,7 +57,9 @@ type Options struct {
 // set timeout.
 const DefaultConnectTimeout = 30 * time.Second
 
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// dialect is what the shared checks and messages say of MySQL.
+var dialect = sqlsource.Dialect{Kind: Kind, Name: "MySQL", Qualifier: "database",
+	PasswordExample: "AIDES_MYSQL_PASSWORD", CursorExample: "id"}
 
 // settings are Options checked, with defaults applied.
 type settings struct {
@@ -80,108 +76,52 @@ type settings struct {
 // decodeOptions reads raw (YAML or JSON) strictly into Options.
 func decodeOptions(raw []byte) (Options, error) {
 	var o Options
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return o, &connectors.SpecError{Field: "source", Reason: "missing", Fix: "give at least {kind: mysql, url: mysql://user@host:3306/db, table: name}"}
-	}
-	err := yaml.UnmarshalWithOptions(raw, &o, yaml.Strict())
-	if err == nil {
-		return o, nil
-	}
-	var items yaml.MapSlice
-	if yaml.Unmarshal(raw, &items) != nil {
-		return o, &connectors.SpecError{Field: "source", Reason: "not a YAML mapping", Fix: "write the source block as a mapping of options, e.g. {kind: mysql, url: mysql://user@host/db, table: t}"}
-	}
-	known := optionNames()
-	for _, item := range items {
-		key := fmt.Sprint(item.Key)
-		if !slices.Contains(known, key) {
-			return o, &connectors.SpecError{Field: "source." + key, Reason: "unknown option", Fix: "the mysql options are: " + strings.Join(known, ", ")}
-		}
-		one, merr := yaml.Marshal(yaml.MapSlice{item})
-		var probe Options
-		if merr == nil && yaml.UnmarshalWithOptions(one, &probe, yaml.Strict()) == nil {
-			continue
-		}
-		// The value is not echoed: it might be a misplaced secret.
-		if key == "primary_key" {
-			return o, &connectors.SpecError{Field: "source." + key, Reason: "not a list of column names", Fix: "write a list, e.g. primary_key: [id]"}
-		}
-		return o, &connectors.SpecError{Field: "source." + key, Reason: "not a string", Fix: "write " + key + `: "..."`}
-	}
-	return o, &connectors.SpecError{Field: "source", Reason: "cannot be read", Fix: "check the source block of the registration"}
-}
-
-// optionNames lists the yaml names of Options, in declaration order.
-func optionNames() []string {
-	t := reflect.TypeFor[Options]()
-	names := make([]string, 0, t.NumField())
-	for i := range t.NumField() {
-		names = append(names, strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0])
-	}
-	return names
+	err := connectors.DecodeOptions(raw, &o, connectors.OptionsHelp{
+		Kind:    Kind,
+		Minimal: "{kind: mysql, url: mysql://user@host:3306/db, table: name}",
+		Example: "{kind: mysql, url: mysql://user@host/db, table: t}",
+		Hint:    sqlsource.Hint,
+		Secret:  true,
+	})
+	return o, err
 }
 
 // resolve checks o and applies the defaults.
 func (o Options) resolve(kind string) (settings, error) {
 	var s settings
-	if o.Kind != "" && o.Kind != kind && o.Kind != Kind {
-		return s, &connectors.SpecError{Field: "source.kind", Reason: fmt.Sprintf("%q is not %s", o.Kind, Kind), Fix: "write kind: " + Kind}
+	if err := dialect.CheckKind(o.Kind, kind); err != nil {
+		return s, err
 	}
 	if err := s.parseURL(o.URL); err != nil {
 		return s, err
 	}
-	if o.PasswordEnv != "" && !envName.MatchString(o.PasswordEnv) {
-		return s, &connectors.SpecError{Field: "source.password_env", Reason: "not the name of an environment variable",
-			Fix: "name the variable that holds the password (letters, digits and _), e.g. password_env: AIDES_MYSQL_PASSWORD; never the password itself"}
-	}
-	table, query := strings.TrimSpace(o.Table), strings.TrimSpace(o.Query)
-	switch {
-	case table == "" && query == "":
-		return s, &connectors.SpecError{Field: "source.table", Reason: "missing", Fix: "name the table to read (table: database.name), or give a query (query: SELECT ...)"}
-	case table != "" && query != "":
-		return s, &connectors.SpecError{Field: "source.query", Reason: "given with source.table", Fix: "give either table or query, not both"}
-	case table != "":
-		parts := strings.Split(table, ".")
-		if len(parts) > 2 || slices.ContainsFunc(parts, func(p string) bool { return p == "" || strings.TrimSpace(p) != p }) {
-			return s, &connectors.SpecError{Field: "source.table", Reason: fmt.Sprintf("%q is not database.name", table), Fix: "write the table as database.name or name, without quotes"}
+	shared, err := dialect.Resolve(sqlsource.Options{PasswordEnv: o.PasswordEnv, Table: o.Table, Query: o.Query,
+		Cursor: o.Cursor, PrimaryKey: o.PrimaryKey}, func(parts []string) error {
+		if len(parts) == 1 && s.cfg.DBName == "" {
+			return &connectors.SpecError{Field: "source.table", Reason: "no database: the URL names none", Fix: "write database.name, or name the database in the URL"}
 		}
+		return nil
+	})
+	if err != nil {
+		return s, err
+	}
+	s.what = shared.What
+	if parts := shared.Table; parts != nil {
 		if len(parts) == 2 {
 			s.tableDB = parts[0]
-		} else if s.cfg.DBName == "" {
-			return s, &connectors.SpecError{Field: "source.table", Reason: "no database: the URL names none", Fix: "write database.name, or name the database in the URL"}
 		}
 		s.tableName = parts[len(parts)-1]
 		s.base = "SELECT * FROM " + quoteIdent(parts...)
-		s.what = "source.table"
 		db := s.tableDB
 		if db == "" {
 			db = s.cfg.DBName
 		}
 		s.location = "mysql://" + s.cfg.Addr + "/" + db + "/" + s.tableName
-	default:
-		query = strings.TrimSpace(strings.TrimRight(query, "; \t\r\n"))
-		s.base = query
-		s.what = "source.query"
-		sum := sha256.Sum256([]byte(query))
-		s.location += "#query-" + hex.EncodeToString(sum[:6])
+	} else {
+		s.base = shared.Query
+		s.location += shared.QueryID()
 	}
-	if o.Cursor != "" && strings.TrimSpace(o.Cursor) == "" {
-		return s, &connectors.SpecError{Field: "source.cursor", Reason: "blank", Fix: "name the column that only grows, e.g. cursor: id"}
-	}
-	s.cursor = o.Cursor
-	if len(o.PrimaryKey) > 0 && s.cursor == "" {
-		return s, &connectors.SpecError{Field: "source.primary_key", Reason: "given without source.cursor", Fix: "name the cursor column (cursor: updated_at) for incremental ingests, or remove primary_key"}
-	}
-	for i, k := range o.PrimaryKey {
-		if strings.TrimSpace(k) == "" {
-			return s, &connectors.SpecError{Field: fmt.Sprintf("source.primary_key[%d]", i), Reason: "blank", Fix: "name a column of the table"}
-		}
-		name := connectors.ColumnName(k)
-		if slices.Contains(s.primaryKey, name) {
-			return s, &connectors.SpecError{Field: fmt.Sprintf("source.primary_key[%d]", i), Reason: fmt.Sprintf("%s is listed twice", k), Fix: "list each column once"}
-		}
-		s.primaryKey = append(s.primaryKey, name)
-	}
+	s.cursor, s.primaryKey = shared.Cursor, shared.PrimaryKey
 	return s, nil
 }
 

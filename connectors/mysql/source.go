@@ -5,16 +5,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/datalab/datalab/connectors"
+	"github.com/datalab/datalab/connectors/sqlsource"
 )
 
 // Source is a registered MySQL or MariaDB table or query. It is immutable
@@ -100,21 +99,16 @@ func (s *Source) Open(ctx context.Context, opts connectors.OpenOptions) (connect
 	}
 	cfg := s.set.cfg.Clone()
 	if name := s.opts.PasswordEnv; name != "" {
-		pw, ok := os.LookupEnv(name)
-		if !ok || pw == "" {
-			state := "not set"
-			if ok {
-				state = "empty"
-			}
-			return nil, fmt.Errorf("%w: environment variable %s (source.password_env) is %s; set it to the password of MySQL user %s in datalab's environment",
-				ErrPasswordEnv, name, state, cfg.User)
+		pw, err := dialect.Password(name, cfg.User)
+		if err != nil {
+			return nil, err
 		}
 		cfg.Passwd = pw
 	}
-	red := redactor{secret: cfg.Passwd}
+	red := sqlsource.NewRedactor(cfg.Passwd)
 	connector, err := mysql.NewConnector(cfg)
 	if err != nil {
-		return nil, red.error(fmt.Errorf("%s: %w", s.set.location, err))
+		return nil, red.Error(fmt.Errorf("%s: %w", s.set.location, err))
 	}
 	db := sql.OpenDB(connector)
 	conn, err := db.Conn(ctx)
@@ -122,10 +116,7 @@ func (s *Source) Open(ctx context.Context, opts connectors.OpenOptions) (connect
 		db.Close()
 		return nil, s.connectError(red, err)
 	}
-	mem := opts.Allocator
-	if mem == nil {
-		mem = memory.DefaultAllocator
-	}
+	opts = opts.WithDefaults()
 	qctx, cancel := context.WithCancel(ctx)
 	st := &stream{
 		ctx:       ctx,
@@ -134,24 +125,21 @@ func (s *Source) Open(ctx context.Context, opts connectors.OpenOptions) (connect
 		db:        db,
 		conn:      conn,
 		red:       red,
-		mem:       mem,
+		mem:       opts.Allocator,
 		batchRows: opts.BatchRows,
 		prevCur:   opts.Cursor,
 		hash:      newRowHash(),
 	}
-	if st.batchRows <= 0 {
-		st.batchRows = connectors.DefaultBatchRows
-	}
-	st.refs.Store(1)
+	st.Init(st.free)
 	if err := st.start(qctx, opts.Cursor); err != nil {
-		st.closeAll()
-		return nil, red.error(err)
+		st.Release()
+		return nil, red.Error(err)
 	}
 	return st, nil
 }
 
 // connectError says why the connection failed and what to check.
-func (s *Source) connectError(red redactor, err error) error {
+func (s *Source) connectError(red sqlsource.Redactor, err error) error {
 	cfg := s.set.cfg
 	check := "check that the server runs and listens there, that the user may connect from this machine, and that the database exists"
 	if s.opts.PasswordEnv != "" {
@@ -174,7 +162,7 @@ func (s *Source) connectError(red redactor, err error) error {
 		}
 	}
 	msg := fmt.Sprintf("connect to MySQL at %s, database %s, user %s: %s; %s", cfg.Addr, cfg.DBName, cfg.User, err.Error(), check)
-	return &connectError{msg: red.string(msg), cause: contextCause(err)}
+	return red.ConnectError(ErrConnect, msg, err)
 }
 
 // start begins the transaction, learns the columns and runs the query.
@@ -295,7 +283,7 @@ func findColumn(headers, names []string, name string) int {
 
 // queryError says what failed on the server and what to check.
 func (st *stream) queryError(err error) error {
-	if contextCause(err) != nil && st.ctx.Err() != nil {
+	if sqlsource.ContextCause(err) != nil && st.ctx.Err() != nil {
 		return fmt.Errorf("read %s: %w", st.src.set.location, st.ctx.Err())
 	}
 	return fmt.Errorf("read %s: %w%s", st.src.set.location, err, st.hint(err))

@@ -5,13 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/datalab/datalab/connectors"
+	"github.com/datalab/datalab/connectors/sqlsource"
 )
 
 // maxBatchBytes ends a batch early when its rows hold this much text, so
@@ -20,7 +20,7 @@ const maxBatchBytes = 256 << 20
 
 // stream is the connectors.CursorStream of an opened MySQL source.
 type stream struct {
-	refs atomic.Int64
+	connectors.Batches
 
 	ctx       context.Context
 	cancel    context.CancelFunc // of the query: drops the connection
@@ -28,7 +28,7 @@ type stream struct {
 	db        *sql.DB
 	conn      *sql.Conn
 	rows      *sql.Rows
-	red       redactor
+	red       sqlsource.Redactor
 	mem       memory.Allocator
 	batchRows int
 
@@ -46,35 +46,14 @@ type stream struct {
 	prevCur     string         // OpenOptions.Cursor
 	lastCur     string         // the highest cursor read
 
-	cur      arrow.RecordBatch
-	err      error
-	done     bool
-	closed   bool
 	complete bool // read to the end without error
 }
 
 var _ connectors.CursorStream = (*stream)(nil)
 
-// Retain adds a reference to the stream.
-func (st *stream) Retain() { st.refs.Add(1) }
-
-// Release removes a reference; the last one frees the current batch and
-// the builders, and closes the connection.
-func (st *stream) Release() {
-	if st.refs.Add(-1) == 0 {
-		st.closeAll()
-	}
-}
-
-func (st *stream) closeAll() {
-	if st.closed {
-		return
-	}
-	st.closed, st.done = true, true
-	if st.cur != nil {
-		st.cur.Release()
-		st.cur = nil
-	}
+// free frees the builders, and closes the connection: the last Release
+// calls it.
+func (st *stream) free() {
 	if st.rb != nil {
 		st.rb.Release()
 		st.rb = nil
@@ -101,23 +80,12 @@ func (st *stream) closeConn() {
 // Schema returns the schema every batch has.
 func (st *stream) Schema() *arrow.Schema { return st.schema }
 
-// RecordBatch returns the current batch, valid until the next call to Next.
-func (st *stream) RecordBatch() arrow.RecordBatch { return st.cur }
-
-// Record returns the current batch.
-//
-// Deprecated: use RecordBatch.
-func (st *stream) Record() arrow.RecordBatch { return st.cur }
-
-// Err returns the error that stopped Next, nil at a clean end.
-func (st *stream) Err() error { return st.err }
-
 // Fingerprint returns the location and, once every row was read, a hash
 // of the rows that does not depend on their order.
 func (st *stream) Fingerprint() connectors.Fingerprint {
 	fp := connectors.Fingerprint{Location: st.src.set.location}
 	if st.complete {
-		fp.ContentHash = st.hash.sum()
+		fp.ContentHash = st.hash.Sum()
 	}
 	return fp
 }
@@ -134,11 +102,7 @@ func (st *stream) Cursor() string {
 // Next reads the next batch of up to BatchRows rows. It returns false at
 // the end, on the first error (see Err), and once ctx is cancelled.
 func (st *stream) Next() bool {
-	if st.cur != nil {
-		st.cur.Release()
-		st.cur = nil
-	}
-	if st.done {
+	if !st.Begin() {
 		return false
 	}
 	if err := st.ctx.Err(); err != nil {
@@ -156,11 +120,11 @@ func (st *stream) Next() bool {
 			break
 		}
 		st.nrows++
-		st.hash.begin()
+		st.hash.Begin()
 		if err := st.rows.Scan(st.targets...); err != nil {
 			return st.fail(st.scanError(err))
 		}
-		st.hash.end()
+		st.hash.End()
 		if st.incremental && st.curText.Valid {
 			// Rows come in the cursor's order: the last is the highest.
 			st.lastCur = st.curText.String
@@ -168,18 +132,16 @@ func (st *stream) Next() bool {
 		n++
 	}
 	if n == 0 {
-		st.done = true
+		st.End()
 		return false
 	}
-	st.cur = st.rb.NewRecordBatch()
+	st.SetBatch(st.rb.NewRecordBatch())
 	return true
 }
 
 func (st *stream) fail(err error) bool {
-	st.err = st.red.error(err)
-	st.done = true
 	st.closeConn()
-	return false
+	return st.Fail(st.red.Error(err))
 }
 
 func (st *stream) readError(err error) error {

@@ -1,14 +1,6 @@
 package parquet
 
 import (
-	"bytes"
-	"fmt"
-	"reflect"
-	"slices"
-	"strings"
-
-	"github.com/goccy/go-yaml"
-
 	"github.com/datalab/datalab/connectors"
 )
 
@@ -35,46 +27,16 @@ type Options struct {
 // option.
 func decodeOptions(raw []byte) (Options, error) {
 	var o Options
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return o, &connectors.SpecError{Field: "source", Reason: "missing", Fix: "give at least {kind: parquet, url: <file>}"}
-	}
-	var items yaml.MapSlice
-	if err := yaml.Unmarshal(raw, &items); err != nil {
-		return o, &connectors.SpecError{Field: "source", Reason: "not a YAML mapping: " + firstLine(err.Error()), Fix: "write the source block as a mapping of options, e.g. {kind: parquet, url: data/x.parquet}"}
-	}
-	known := optionNames()
-	for _, item := range items {
-		key := fmt.Sprint(item.Key)
-		if !slices.Contains(known, key) {
-			return o, &connectors.SpecError{Field: "source." + key, Reason: "unknown option", Fix: "the parquet options are: " + strings.Join(known, ", ")}
-		}
-		one, err := yaml.Marshal(yaml.MapSlice{item})
-		var probe Options
-		if err != nil || yaml.UnmarshalWithOptions(one, &probe, yaml.Strict()) != nil {
-			what, example := "a string", key+`: "..."`
-			if key == "columns" {
-				what, example = "a list of column names", "columns: [code, libelle]"
+	err := connectors.DecodeOptions(raw, &o, connectors.OptionsHelp{
+		Kind:    "parquet",
+		Minimal: "{kind: parquet, url: <file>}",
+		Example: "{kind: parquet, url: data/x.parquet}",
+		Hint: func(option string) (what, example string) {
+			if option == "columns" {
+				return "a list of column names", "columns: [code, libelle]"
 			}
-			return o, &connectors.SpecError{Field: "source." + key, Reason: fmt.Sprintf("%v is not %s", item.Value, what), Fix: "write " + what + ", e.g. " + example}
-		}
-	}
-	if err := yaml.UnmarshalWithOptions(raw, &o, yaml.Strict()); err != nil {
-		return o, &connectors.SpecError{Field: "source", Reason: firstLine(err.Error()), Fix: "check the source block of the registration"}
-	}
-	return o, nil
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	return s
-}
-
-// optionNames lists the yaml names of Options, in declaration order.
-func optionNames() []string {
-	t := reflect.TypeFor[Options]()
-	names := make([]string, 0, t.NumField())
-	for i := range t.NumField() {
-		names = append(names, strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0])
-	}
-	return names
+			return "", ""
+		},
+	})
+	return o, err
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	pq "github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -89,14 +88,8 @@ func (s *Source) Location() connectors.Location { return s.loc }
 // *connectors.DataError. Cancelling ctx stops a download and the stream
 // between batches.
 func (s *Source) Open(ctx context.Context, opts connectors.OpenOptions) (_ connectors.Stream, err error) {
-	mem := opts.Allocator
-	if mem == nil {
-		mem = memory.DefaultAllocator
-	}
-	batchRows := opts.BatchRows
-	if batchRows <= 0 {
-		batchRows = connectors.DefaultBatchRows
-	}
+	opts = opts.WithDefaults()
+	mem, batchRows := opts.Allocator, opts.BatchRows
 	loc := s.loc.String()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("open %s: %w", loc, err)
@@ -106,13 +99,13 @@ func (s *Source) Open(ctx context.Context, opts connectors.OpenOptions) (_ conne
 		return nil, err
 	}
 	st := &stream{ctx: ctx, loc: loc, file: f, mem: mem}
-	st.refs.Store(1)
+	st.Init(st.free)
 	defer func() {
 		if r := recover(); r != nil {
 			err = corrupt(loc, fmt.Errorf("%v", r))
 		}
 		if err != nil {
-			st.closeAll()
+			st.Release()
 		}
 	}()
 	props := pq.NewReaderProperties(mem)
@@ -135,7 +128,7 @@ func (s *Source) Open(ctx context.Context, opts connectors.OpenOptions) (_ conne
 		return nil, err
 	}
 	if pf.NumRows() == 0 {
-		st.done = true
+		st.End()
 		return st, nil
 	}
 	var leaves []int

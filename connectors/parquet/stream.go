@@ -3,7 +3,6 @@ package parquet
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -17,7 +16,7 @@ import (
 
 // stream is the connectors.Stream of an opened Parquet file.
 type stream struct {
-	refs atomic.Int64
+	connectors.Batches
 
 	ctx    context.Context
 	loc    string
@@ -28,34 +27,13 @@ type stream struct {
 	mem    memory.Allocator
 	rows   int64 // read so far
 
-	cur    arrow.RecordBatch
-	err    error
-	done   bool
-	closed bool
 }
 
 var _ connectors.Stream = (*stream)(nil)
 
-// Retain adds a reference to the stream.
-func (st *stream) Retain() { st.refs.Add(1) }
-
-// Release removes a reference; the last one frees the current batch and
-// the reader's buffers, closes the file and removes a downloaded copy.
-func (st *stream) Release() {
-	if st.refs.Add(-1) == 0 {
-		st.closeAll()
-	}
-}
-
-func (st *stream) closeAll() {
-	if st.closed {
-		return
-	}
-	st.closed, st.done = true, true
-	if st.cur != nil {
-		st.cur.Release()
-		st.cur = nil
-	}
+// free frees the reader's buffers, closes the file and removes a downloaded
+// copy: the last Release calls it.
+func (st *stream) free() {
 	if st.rr != nil {
 		st.rr.Release()
 		st.rr = nil
@@ -68,17 +46,6 @@ func (st *stream) closeAll() {
 // Schema returns the schema every batch has.
 func (st *stream) Schema() *arrow.Schema { return st.schema }
 
-// RecordBatch returns the current batch, valid until the next call to Next.
-func (st *stream) RecordBatch() arrow.RecordBatch { return st.cur }
-
-// Record returns the current batch.
-//
-// Deprecated: use RecordBatch.
-func (st *stream) Record() arrow.RecordBatch { return st.cur }
-
-// Err returns the error that stopped Next, nil at a clean end.
-func (st *stream) Err() error { return st.err }
-
 // Fingerprint returns the file's validators and content hash, complete
 // from Open on: the file was read whole (or downloaded) before.
 func (st *stream) Fingerprint() connectors.Fingerprint { return st.file.Fingerprint() }
@@ -86,32 +53,23 @@ func (st *stream) Fingerprint() connectors.Fingerprint { return st.file.Fingerpr
 // Next decodes the next batch. It returns false at the end of the file, on
 // the first error (see Err), and once ctx is cancelled.
 func (st *stream) Next() bool {
-	if st.cur != nil {
-		st.cur.Release()
-		st.cur = nil
-	}
-	if st.done {
+	if !st.Begin() {
 		return false
 	}
 	if err := st.ctx.Err(); err != nil {
-		return st.fail(fmt.Errorf("read %s: %w", st.loc, err))
+		return st.Fail(fmt.Errorf("read %s: %w", st.loc, err))
 	}
 	rec, err := st.next()
 	if err != nil {
-		return st.fail(err)
+		return st.Fail(err)
 	}
 	if rec == nil {
-		st.done = true
+		st.End()
 		return false
 	}
-	st.cur = rec
+	st.SetBatch(rec)
 	st.rows += rec.NumRows()
 	return true
-}
-
-func (st *stream) fail(err error) bool {
-	st.err, st.done = err, true
-	return false
 }
 
 // next reads a batch from the Parquet reader and gives it the stream's

@@ -1,20 +1,13 @@
 package postgres
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"net/url"
-	"reflect"
-	"regexp"
-	"slices"
 	"strings"
 
-	"github.com/goccy/go-yaml"
-
 	"github.com/datalab/datalab/connectors"
+	"github.com/datalab/datalab/connectors/sqlsource"
 )
 
 // Kind is the source kind this package reads: `kind: postgres`.
@@ -69,7 +62,9 @@ type Options struct {
 // little, and the rows of one fetch are held in memory at once.
 const DefaultFetchRows = 10_000
 
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// dialect is what the shared checks and messages say of PostgreSQL.
+var dialect = sqlsource.Dialect{Kind: Kind, Name: "PostgreSQL", Qualifier: "schema", TableExample: "public.communes",
+	PasswordExample: "CNAF_PG_PASSWORD", CursorExample: "updated_at"}
 
 // settings are Options checked, with defaults applied.
 type settings struct {
@@ -88,107 +83,44 @@ type settings struct {
 // decodeOptions reads raw (YAML or JSON) strictly into Options.
 func decodeOptions(raw []byte) (Options, error) {
 	var o Options
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return o, &connectors.SpecError{Field: "source", Reason: "missing", Fix: "give at least {kind: postgres, url: postgres://user@host:5432/db, table: schema.name}"}
-	}
-	err := yaml.UnmarshalWithOptions(raw, &o, yaml.Strict())
-	if err == nil {
-		return o, nil
-	}
-	// Name the option at fault: decode the options one by one.
-	var items yaml.MapSlice
-	if yaml.Unmarshal(raw, &items) != nil {
-		return o, &connectors.SpecError{Field: "source", Reason: "not a YAML mapping", Fix: "write the source block as a mapping of options, e.g. {kind: postgres, url: postgres://user@host/db, table: public.t}"}
-	}
-	known := optionNames()
-	for _, item := range items {
-		key := fmt.Sprint(item.Key)
-		if !slices.Contains(known, key) {
-			return o, &connectors.SpecError{Field: "source." + key, Reason: "unknown option", Fix: "the postgres options are: " + strings.Join(known, ", ")}
-		}
-		one, merr := yaml.Marshal(yaml.MapSlice{item})
-		var probe Options
-		if merr == nil && yaml.UnmarshalWithOptions(one, &probe, yaml.Strict()) == nil {
-			continue
-		}
-		// The value is not echoed: it might be a misplaced secret.
-		what, example := optionHint(key)
-		return o, &connectors.SpecError{Field: "source." + key, Reason: "not " + what, Fix: "write " + what + ", e.g. " + example}
-	}
-	return o, &connectors.SpecError{Field: "source", Reason: "cannot be read", Fix: "check the source block of the registration"}
-}
-
-// optionNames lists the yaml names of Options, in declaration order.
-func optionNames() []string {
-	t := reflect.TypeFor[Options]()
-	names := make([]string, 0, t.NumField())
-	for i := range t.NumField() {
-		names = append(names, strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0])
-	}
-	return names
-}
-
-func optionHint(key string) (what, example string) {
-	switch key {
-	case "primary_key":
-		return "a list of column names", "primary_key: [id]"
-	case "fetch_rows":
-		return "a whole number of rows", "fetch_rows: 10000"
-	}
-	return "a string", key + `: "..."`
+	err := connectors.DecodeOptions(raw, &o, connectors.OptionsHelp{
+		Kind:    Kind,
+		Minimal: "{kind: postgres, url: postgres://user@host:5432/db, table: schema.name}",
+		Example: "{kind: postgres, url: postgres://user@host/db, table: public.t}",
+		Hint: func(option string) (what, example string) {
+			if option == "fetch_rows" {
+				return "a whole number of rows", "fetch_rows: 10000"
+			}
+			return sqlsource.Hint(option)
+		},
+		Secret: true,
+	})
+	return o, err
 }
 
 // resolve checks o and applies the defaults.
 func (o Options) resolve(kind string) (settings, error) {
 	var s settings
-	if o.Kind != "" && o.Kind != kind && o.Kind != Kind {
-		return s, &connectors.SpecError{Field: "source.kind", Reason: fmt.Sprintf("%q is not %s", o.Kind, Kind), Fix: "write kind: " + Kind}
+	if err := dialect.CheckKind(o.Kind, kind); err != nil {
+		return s, err
 	}
 	if err := s.parseURL(o.URL); err != nil {
 		return s, err
 	}
-	if o.PasswordEnv != "" && !envName.MatchString(o.PasswordEnv) {
-		return s, &connectors.SpecError{Field: "source.password_env", Reason: "not the name of an environment variable",
-			Fix: "name the variable that holds the password (letters, digits and _), e.g. password_env: CNAF_PG_PASSWORD; never the password itself"}
+	shared, err := dialect.Resolve(sqlsource.Options{PasswordEnv: o.PasswordEnv,
+		Table: o.Table, Query: o.Query, Cursor: o.Cursor, PrimaryKey: o.PrimaryKey}, nil)
+	if err != nil {
+		return s, err
 	}
-	table, query := strings.TrimSpace(o.Table), strings.TrimSpace(o.Query)
-	switch {
-	case table == "" && query == "":
-		return s, &connectors.SpecError{Field: "source.table", Reason: "missing", Fix: "name the table to read (table: schema.name), or give a query (query: SELECT ...)"}
-	case table != "" && query != "":
-		return s, &connectors.SpecError{Field: "source.query", Reason: "given with source.table", Fix: "give either table or query, not both"}
-	case table != "":
-		parts := strings.Split(table, ".")
-		if len(parts) > 2 || slices.ContainsFunc(parts, func(p string) bool { return p == "" || strings.TrimSpace(p) != p }) {
-			return s, &connectors.SpecError{Field: "source.table", Reason: fmt.Sprintf("%q is not schema.name", table), Fix: "write the table as schema.name (public.communes) or name, without quotes"}
-		}
-		s.base = "SELECT * FROM " + quoteIdent(parts...)
-		s.what = "source.table"
-		s.location += "/" + table
-	default:
-		query = strings.TrimSpace(strings.TrimRight(query, "; \t\r\n"))
-		s.base = query
-		s.what = "source.query"
-		sum := sha256.Sum256([]byte(query))
-		s.location += "#query-" + hex.EncodeToString(sum[:6])
+	s.what = shared.What
+	if shared.Table != nil {
+		s.base = "SELECT * FROM " + quoteIdent(shared.Table...)
+		s.location += "/" + strings.Join(shared.Table, ".")
+	} else {
+		s.base = shared.Query
+		s.location += shared.QueryID()
 	}
-	if o.Cursor != "" && strings.TrimSpace(o.Cursor) == "" {
-		return s, &connectors.SpecError{Field: "source.cursor", Reason: "blank", Fix: "name the column that only grows, e.g. cursor: updated_at"}
-	}
-	s.cursor = o.Cursor
-	if len(o.PrimaryKey) > 0 && s.cursor == "" {
-		return s, &connectors.SpecError{Field: "source.primary_key", Reason: "given without source.cursor", Fix: "name the cursor column (cursor: updated_at) for incremental ingests, or remove primary_key"}
-	}
-	for i, k := range o.PrimaryKey {
-		if strings.TrimSpace(k) == "" {
-			return s, &connectors.SpecError{Field: fmt.Sprintf("source.primary_key[%d]", i), Reason: "blank", Fix: "name a column of the table"}
-		}
-		name := connectors.ColumnName(k)
-		if slices.Contains(s.primaryKey, name) {
-			return s, &connectors.SpecError{Field: fmt.Sprintf("source.primary_key[%d]", i), Reason: fmt.Sprintf("%s is listed twice", k), Fix: "list each column once"}
-		}
-		s.primaryKey = append(s.primaryKey, name)
-	}
+	s.cursor, s.primaryKey = shared.Cursor, shared.PrimaryKey
 	switch {
 	case o.FetchRows < 0:
 		return s, &connectors.SpecError{Field: "source.fetch_rows", Reason: fmt.Sprintf("%d is negative", o.FetchRows), Fix: fmt.Sprintf("give a positive number of rows, or leave it out for %d", DefaultFetchRows)}

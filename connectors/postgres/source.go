@@ -4,18 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/datalab/datalab/connectors"
+	"github.com/datalab/datalab/connectors/sqlsource"
 )
 
 // DefaultConnectTimeout bounds a connection attempt when the URL does not
@@ -114,52 +113,41 @@ func (s *Source) Open(ctx context.Context, opts connectors.OpenOptions) (connect
 	if err != nil {
 		return nil, s.connectError(cfg, red, err)
 	}
-	mem := opts.Allocator
-	if mem == nil {
-		mem = memory.DefaultAllocator
-	}
+	opts = opts.WithDefaults()
 	st := &stream{
 		ctx:       ctx,
 		src:       s,
 		conn:      conn,
 		red:       red,
-		mem:       mem,
+		mem:       opts.Allocator,
 		batchRows: opts.BatchRows,
 		fetchRows: s.set.fetchRows,
 		prevCur:   opts.Cursor,
 		hash:      newRowHash(),
 	}
-	if st.batchRows <= 0 {
-		st.batchRows = connectors.DefaultBatchRows
-	}
 	st.fetchRows = min(st.fetchRows, st.batchRows)
-	st.refs.Store(1)
+	st.Init(st.free)
 	if err := st.start(opts.Cursor); err != nil {
-		st.closeAll()
-		return nil, red.error(err)
+		st.Release()
+		return nil, red.Error(err)
 	}
 	return st, nil
 }
 
 // config builds the connection's configuration, the password read from
 // the environment.
-func (s *Source) config() (*pgx.ConnConfig, redactor, error) {
+func (s *Source) config() (*pgx.ConnConfig, sqlsource.Redactor, error) {
 	cfg, err := pgx.ParseConfig(s.set.url)
 	if err != nil {
 		// The URL holds no password (New refused it), but pgx may have read
 		// one from PGPASSWORD or ~/.pgpass: keep pgx's message out.
-		return nil, redactor{}, &connectors.SpecError{Field: "source.url", Reason: "not a valid PostgreSQL URL",
+		return nil, sqlsource.Redactor{}, &connectors.SpecError{Field: "source.url", Reason: "not a valid PostgreSQL URL",
 			Fix: "write postgres://user@host:5432/database?sslmode=disable"}
 	}
 	if name := s.opts.PasswordEnv; name != "" {
-		pw, ok := os.LookupEnv(name)
-		if !ok || pw == "" {
-			state := "not set"
-			if ok {
-				state = "empty"
-			}
-			return nil, redactor{}, fmt.Errorf("%w: environment variable %s (source.password_env) is %s; set it to the password of PostgreSQL user %s in datalab's environment",
-				ErrPasswordEnv, name, state, cfg.User)
+		pw, err := dialect.Password(name, cfg.User)
+		if err != nil {
+			return nil, sqlsource.Redactor{}, err
 		}
 		cfg.Password = pw
 	}
@@ -171,11 +159,11 @@ func (s *Source) config() (*pgx.ConnConfig, redactor, error) {
 	if cfg.RuntimeParams["application_name"] == "" {
 		cfg.RuntimeParams["application_name"] = "datalab"
 	}
-	return cfg, redactor{secret: cfg.Password}, nil
+	return cfg, sqlsource.NewRedactor(cfg.Password), nil
 }
 
 // connectError says why the connection failed and what to check.
-func (s *Source) connectError(cfg *pgx.ConnConfig, red redactor, err error) error {
+func (s *Source) connectError(cfg *pgx.ConnConfig, red sqlsource.Redactor, err error) error {
 	check := "check that the server runs and listens there, that it accepts connections from this machine (pg_hba.conf), and that the database and user exist"
 	switch {
 	case s.opts.PasswordEnv != "":
@@ -196,7 +184,7 @@ func (s *Source) connectError(cfg *pgx.ConnConfig, red redactor, err error) erro
 	}
 	msg := fmt.Sprintf("connect to PostgreSQL at %s:%d, database %s, user %s: %s; %s",
 		host, cfg.Port, cfg.Database, cfg.User, err.Error(), check)
-	return &connectError{msg: red.string(msg), cause: contextCause(err)}
+	return red.ConnectError(ErrConnect, msg, err)
 }
 
 // start begins the transaction and declares the cursor: the columns and
@@ -296,7 +284,7 @@ func findColumn(headers, names []string, name string) int {
 
 // queryError says what failed on the server and what to check.
 func (st *stream) queryError(err error) error {
-	if contextCause(err) != nil && st.ctx.Err() != nil {
+	if sqlsource.ContextCause(err) != nil && st.ctx.Err() != nil {
 		return fmt.Errorf("read %s: %w", st.src.set.location, st.ctx.Err())
 	}
 	return fmt.Errorf("read %s: %w%s", st.src.set.location, err, st.hint(err))

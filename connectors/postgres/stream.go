@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -15,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/datalab/datalab/connectors"
+	"github.com/datalab/datalab/connectors/sqlsource"
 )
 
 // maxBatchBytes ends a batch early when its rows hold this much data, so
@@ -23,12 +23,12 @@ const maxBatchBytes = 256 << 20
 
 // stream is the connectors.CursorStream of an opened PostgreSQL source.
 type stream struct {
-	refs atomic.Int64
+	connectors.Batches
 
 	ctx       context.Context
 	src       *Source
 	conn      *pgx.Conn
-	red       redactor
+	red       sqlsource.Redactor
 	mem       memory.Allocator
 	batchRows int
 	fetchRows int
@@ -46,36 +46,15 @@ type stream struct {
 	prevCur     string      // OpenOptions.Cursor
 	lastCur     string      // the highest cursor read
 
-	cur      arrow.RecordBatch
-	err      error
 	drained  bool // every row was fetched
-	done     bool
-	closed   bool
 	complete bool // read to the end without error
 }
 
 var _ connectors.CursorStream = (*stream)(nil)
 
-// Retain adds a reference to the stream.
-func (st *stream) Retain() { st.refs.Add(1) }
-
-// Release removes a reference; the last one frees the current batch and
-// the builders, and closes the connection.
-func (st *stream) Release() {
-	if st.refs.Add(-1) == 0 {
-		st.closeAll()
-	}
-}
-
-func (st *stream) closeAll() {
-	if st.closed {
-		return
-	}
-	st.closed, st.done = true, true
-	if st.cur != nil {
-		st.cur.Release()
-		st.cur = nil
-	}
+// free frees the builders, and closes the connection: the last Release
+// calls it.
+func (st *stream) free() {
 	if st.rb != nil {
 		st.rb.Release()
 		st.rb = nil
@@ -98,23 +77,12 @@ func (st *stream) closeConn() {
 // Schema returns the schema every batch has.
 func (st *stream) Schema() *arrow.Schema { return st.schema }
 
-// RecordBatch returns the current batch, valid until the next call to Next.
-func (st *stream) RecordBatch() arrow.RecordBatch { return st.cur }
-
-// Record returns the current batch.
-//
-// Deprecated: use RecordBatch.
-func (st *stream) Record() arrow.RecordBatch { return st.cur }
-
-// Err returns the error that stopped Next, nil at a clean end.
-func (st *stream) Err() error { return st.err }
-
 // Fingerprint returns the location and, once every row was read, a hash
 // of the rows that does not depend on their order.
 func (st *stream) Fingerprint() connectors.Fingerprint {
 	fp := connectors.Fingerprint{Location: st.src.set.location}
 	if st.complete {
-		fp.ContentHash = st.hash.sum()
+		fp.ContentHash = st.hash.Sum()
 	}
 	return fp
 }
@@ -132,11 +100,7 @@ func (st *stream) Cursor() string {
 // until BatchRows rows. It returns false at the end, on the first error
 // (see Err), and once ctx is cancelled.
 func (st *stream) Next() bool {
-	if st.cur != nil {
-		st.cur.Release()
-		st.cur = nil
-	}
-	if st.done {
+	if !st.Begin() {
 		return false
 	}
 	if err := st.ctx.Err(); err != nil {
@@ -159,10 +123,10 @@ func (st *stream) Next() bool {
 		st.closeConn()
 	}
 	if n == 0 {
-		st.done = true
+		st.End()
 		return false
 	}
-	st.cur = st.rb.NewRecordBatch()
+	st.SetBatch(st.rb.NewRecordBatch())
 	return true
 }
 
@@ -202,10 +166,8 @@ func (st *stream) fetch(want int) (rows, size int, err error) {
 }
 
 func (st *stream) fail(err error) bool {
-	st.err = st.red.error(err)
-	st.done = true
 	st.closeConn()
-	return false
+	return st.Fail(st.red.Error(err))
 }
 
 func (st *stream) readError(err error) error {

@@ -153,18 +153,3 @@ func triggerLabel(t catalog.Trigger) string {
 	}
 	return string(t)
 }
-
-// shortHash keeps a content hash's algorithm and its first 12 digits.
-func shortHash(h string) string {
-	algo, digits, ok := strings.Cut(h, ":")
-	if !ok {
-		algo, digits = "", h
-	}
-	if len(digits) > 12 {
-		digits = digits[:12] + "…"
-	}
-	if algo == "" {
-		return digits
-	}
-	return algo + ":" + digits
-}

@@ -279,7 +279,7 @@ func (s *server) pageDataset(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, snap := range snaps {
 		row := snapshotRow{ID: strconv.FormatInt(snap.ID, 10), Started: shortDateTime(snap.StartedAt), StartedISO: isoTime(snap.StartedAt),
-			Duration: humanDuration(snap.Duration()), Status: statusOf(snap.Status), Hash: shortHash(snap.ContentHash), FullHash: snap.ContentHash}
+			Duration: humanDuration(snap.Duration()), Status: statusOf(snap.Status), Hash: pipelines.ShortHash(snap.ContentHash), FullHash: snap.ContentHash}
 		if snap.Status == catalog.Succeeded || snap.Status == catalog.Unchanged {
 			row.Rows, row.Rejected = formatCount(snap.Rows), formatCount(snap.Rejected)
 		}
