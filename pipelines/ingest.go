@@ -139,17 +139,17 @@ func (w *Workspace) safeLoad(ctx context.Context, d catalog.Dataset, src connect
 // compresses and writes a batch of a whole row group to the file as it
 // comes, while it keeps smaller batches uncompressed in memory until they
 // can be merged, and with several threads that is most of the table (the
-// peak RSS of a 2,000,000-row CSV ingest: 250 MB with 65,536-row batches,
-// 150 MB with these).
+// peak RSS of a 2,000,000-row CSV ingest: 256 MB with 65,536-row batches,
+// 169 MB with these; cmd/datalab-bench measures it).
 const rowGroupRows = 122_880
 
 // batchAllocator allocates a connector's batches in C memory, freed the
-// moment DuckDB, which copies every value, releases a batch: the garbage of
-// Go memory would let the heap grow to twice the batches in flight (by 20
-// MB, a peak RSS that grows with the file). It is not used for a
-// pipeline's output, which Go code of the pipeline may hold on to.
-// done logs the buffers a stream failed to release, which C memory would
-// leak.
+// moment DuckDB, which copies every value, releases a batch: with Go
+// memory, the garbage of released batches lets the heap grow to twice the
+// batches in flight before a collection (20 MB more peak RSS for a
+// 2,000,000-row CSV file than for a tenth of it). It is not used for a
+// pipeline's output, which Go code of the pipeline may hold on to. done
+// logs the buffers a stream failed to release, which C memory would leak.
 func (w *Workspace) batchAllocator(d catalog.Dataset, mem memory.Allocator) (_ memory.Allocator, done func()) {
 	if mem != nil || d.Source.Kind == PipelineKind {
 		return mem, func() {}

@@ -24,7 +24,8 @@ import (
 	"github.com/datalab/datalab/pipelines"
 )
 
-// columns are the generated files' columns and their DuckDB types.
+// columns are the generated files' columns: their DuckDB types, and their
+// Table Schema types in datalab's registration.
 var columns = []struct{ name, duck, schema string }{
 	{"id", "BIGINT", "integer"},
 	{"code_commune", "VARCHAR", "string"},
@@ -35,116 +36,192 @@ var columns = []struct{ name, duck, schema string }{
 	{"urgent", "BOOLEAN", "boolean"},
 }
 
-// loadDuckDB loads the file with DuckDB's own reader, given the options
-// and column types the file needs.
-func loadDuckDB(ctx context.Context, work string, in input) (int64, time.Duration, error) {
-	db, err := sql.Open("duckdb", filepath.Join(work, "duckdb.duckdb"))
-	if err != nil {
-		return 0, 0, err
-	}
-	defer db.Close()
-	var cols []string
-	for _, c := range columns {
-		cols = append(cols, fmt.Sprintf("'%s': '%s'", c.name, c.duck))
-	}
-	q := fmt.Sprintf(`CREATE TABLE bench AS SELECT * FROM read_csv('%s', header = true, delim = '%s', encoding = '%s',
-		decimal_separator = '%s', dateformat = '%s', columns = {%s})`,
-		in.Path, in.Delimiter, in.Encoding, in.Decimal, in.DateFormat, strings.Join(cols, ", "))
-	start := time.Now()
-	if _, err := db.ExecContext(ctx, q); err != nil {
-		return 0, 0, err
-	}
-	elapsed := time.Since(start)
-	var n int64
-	err = db.QueryRowContext(ctx, "SELECT count(*) FROM bench").Scan(&n)
-	return n, elapsed, err
+// loaded is a table a method loaded, in a DuckDB file of its own that the
+// method has closed, so that it can be attached and compared.
+type loaded struct {
+	Rows    int64
+	Elapsed time.Duration // the load, without opening and closing the database
+	// Checkpoint is the CHECKPOINT run after the load, not in Elapsed: the
+	// work the load left for DuckDB to do later.
+	Checkpoint time.Duration
+	// DB is the DuckDB file, Table the table's qualified name in it.
+	DB, Table string
 }
 
-// loadDatalab ingests the file registered as a dataset: connector, Arrow,
-// DuckDB, catalog snapshot and content hash. With unchanged, it loads it
-// once first and times the second ingest, which finds it unchanged.
-func loadDatalab(ctx context.Context, work string, in input, unchanged bool) (int64, time.Duration, error) {
-	encoding := map[string]string{"utf-8": "utf-8", "latin-1": "iso-8859-1"}[in.Encoding]
-	var fields []string
-	for _, c := range columns {
+// readCSVOptions are the read_csv options the file needs, and no more: the
+// delimiter and the header (datalab's registration states the delimiter
+// too), the column types (so that the code stays VARCHAR, as datalab's
+// registration declares it), and for the Latin-1 file its encoding, decimal
+// comma and date format. The UTF-8 file, in DuckDB's default encoding with
+// ISO dates, needs nothing more.
+func (in input) readCSVOptions() string {
+	cols := make([]string, len(columns))
+	for i, c := range columns {
+		cols[i] = fmt.Sprintf("'%s': '%s'", c.name, c.duck)
+	}
+	opts := []string{"header = true", fmt.Sprintf("delim = '%s'", in.Delimiter)}
+	if in.Encoding != "" {
+		opts = append(opts, fmt.Sprintf("encoding = '%s'", in.Encoding))
+	}
+	if in.Decimal != "" {
+		opts = append(opts, fmt.Sprintf("decimal_separator = '%s'", in.Decimal))
+	}
+	if in.DateFormat != "" {
+		opts = append(opts, fmt.Sprintf("dateformat = '%s'", in.DateFormat))
+	}
+	opts = append(opts, "columns = {"+strings.Join(cols, ", ")+"}")
+	return strings.Join(opts, ", ")
+}
+
+// readCSVQuery is the statement timed for DuckDB's own reader.
+func (in input) readCSVQuery(table string) string {
+	return fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM read_csv('%s', %s)", table, in.Path, in.readCSVOptions())
+}
+
+// loadDuckDB loads the file with DuckDB's own reader.
+func loadDuckDB(ctx context.Context, work string, in input) (loaded, error) {
+	res := loaded{DB: filepath.Join(work, "duckdb.duckdb"), Table: "bench"}
+	db, err := sql.Open("duckdb", res.DB)
+	if err != nil {
+		return res, err
+	}
+	defer db.Close()
+	start := time.Now()
+	if _, err := db.ExecContext(ctx, in.readCSVQuery(res.Table)); err != nil {
+		return res, err
+	}
+	res.Elapsed = time.Since(start)
+	if res.Checkpoint, err = checkpoint(ctx, db); err != nil {
+		return res, err
+	}
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM "+res.Table).Scan(&res.Rows); err != nil {
+		return res, err
+	}
+	return res, db.Close()
+}
+
+// checkpoint times a CHECKPOINT of db.
+func checkpoint(ctx context.Context, db *sql.DB) (time.Duration, error) {
+	start := time.Now()
+	_, err := db.ExecContext(ctx, "CHECKPOINT")
+	return time.Since(start), err
+}
+
+// registration is datalab's registration of the file: the options it needs
+// (the delimiter; for the Latin-1 file its encoding, decimal comma and date
+// format) and the column types.
+func (in input) registration() string {
+	source := fmt.Sprintf("{kind: csv, url: %q, delimiter: %q", in.Path, in.Delimiter)
+	if in.Encoding == "latin-1" {
+		source += ", encoding: iso-8859-1"
+	}
+	if in.Decimal != "" {
+		source += fmt.Sprintf(", decimal: %q", in.Decimal)
+	}
+	fields := make([]string, len(columns))
+	for i, c := range columns {
 		f := fmt.Sprintf("{name: %s, type: %s", c.name, c.schema)
-		if c.schema == "date" {
+		if c.schema == "date" && in.DateFormat != "" {
 			f += fmt.Sprintf(", format: %q", in.DateFormat)
 		}
-		fields = append(fields, f+"}")
+		fields[i] = f + "}"
 	}
-	reg := fmt.Sprintf(`id: bench.demandes
+	return fmt.Sprintf(`id: bench.demandes
 title: Bench
 publisher: datalab-bench
 access: non_public
-source: {kind: csv, url: %q, delimiter: %q, encoding: %s, decimal: %q}
+source: %s}
 schema: {fields: [%s]}
-`, in.Path, in.Delimiter, encoding, in.Decimal, strings.Join(fields, ", "))
-	if err := os.WriteFile(filepath.Join(work, "bench.yaml"), []byte(reg), 0o644); err != nil {
-		return 0, 0, err
+`, source, strings.Join(fields, ", "))
+}
+
+// loadDatalab ingests the file registered as a dataset: connector, Arrow,
+// DuckDB, constraints, content hash and catalog snapshot. With unchanged,
+// it ingests the file once first and times the second ingest, which finds
+// it unchanged.
+func loadDatalab(ctx context.Context, work string, in input, unchanged bool) (loaded, error) {
+	if err := os.WriteFile(filepath.Join(work, "bench.yaml"), []byte(in.registration()), 0o644); err != nil {
+		return loaded{}, err
 	}
 	kinds := &connectors.Registry{}
 	kinds.Add("csv", dlcsv.New)
+	return ingestDataset(ctx, work, kinds, "bench.yaml", "bench.demandes", unchanged)
+}
+
+// ingestDataset registers file in the workspace work, ingests the dataset
+// id and closes the workspace. With unchanged, it ingests twice and times
+// the second ingest, which must find the source unchanged.
+func ingestDataset(ctx context.Context, work string, kinds *connectors.Registry, file, id string, unchanged bool) (res loaded, err error) {
 	ws, err := pipelines.Open(ctx, work, pipelines.Options{Connectors: kinds, Log: zerolog.Nop()})
 	if err != nil {
-		return 0, 0, err
+		return res, err
 	}
-	defer ws.Close()
-	if _, err := ws.Register(ctx, "bench.yaml"); err != nil {
-		return 0, 0, err
+	defer func() { err = errors.Join(err, ws.Close()) }()
+	res.DB, res.Table = ws.Path(ws.Config.Warehouse), id
+	if _, err := ws.Register(ctx, file); err != nil {
+		return res, err
 	}
 	if unchanged {
-		if _, err := ws.Ingest(ctx, "bench.demandes", pipelines.IngestOptions{}); err != nil {
-			return 0, 0, err
+		if _, err := ws.Ingest(ctx, id, pipelines.IngestOptions{}); err != nil {
+			return res, err
 		}
 	}
 	start := time.Now()
-	snap, err := ws.Ingest(ctx, "bench.demandes", pipelines.IngestOptions{})
-	elapsed := time.Since(start)
+	snap, err := ws.Ingest(ctx, id, pipelines.IngestOptions{})
+	res.Elapsed = time.Since(start)
 	if err != nil {
-		return 0, 0, err
+		return res, err
 	}
 	want := catalog.Succeeded
 	if unchanged {
 		want = catalog.Unchanged
 	}
 	if snap.Status != want {
-		return 0, 0, fmt.Errorf("ingest status %s, want %s", snap.Status, want)
+		return res, fmt.Errorf("ingest status %s, want %s", snap.Status, want)
 	}
-	return snap.Rows, elapsed, nil
+	res.Rows = snap.Rows
+	res.Checkpoint, err = checkpoint(ctx, ws.DB)
+	return res, err
 }
 
 // loadNaive is what a first Go loader looks like: encoding/csv records,
 // strconv and time parsing, duckdb-go's Appender row by row.
-func loadNaive(ctx context.Context, work string, in input) (int64, time.Duration, error) {
-	db, err := sql.Open("duckdb", filepath.Join(work, "naive.duckdb"))
+func loadNaive(ctx context.Context, work string, in input) (loaded, error) {
+	res := loaded{DB: filepath.Join(work, "naive.duckdb"), Table: "bench"}
+	db, err := sql.Open("duckdb", res.DB)
 	if err != nil {
-		return 0, 0, err
+		return res, err
 	}
 	defer db.Close()
-	var defs []string
-	for _, c := range columns {
-		defs = append(defs, c.name+" "+c.duck)
+	defs := make([]string, len(columns))
+	for i, c := range columns {
+		defs[i] = c.name + " " + c.duck
 	}
-	if _, err := db.ExecContext(ctx, "CREATE TABLE bench ("+strings.Join(defs, ", ")+")"); err != nil {
-		return 0, 0, err
+	if _, err := db.ExecContext(ctx, "CREATE TABLE "+res.Table+" ("+strings.Join(defs, ", ")+")"); err != nil {
+		return res, err
 	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return 0, 0, err
+		return res, err
 	}
 	defer conn.Close()
 	start := time.Now()
-	var n int64
 	err = conn.Raw(func(dc any) error {
-		app, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", "bench")
+		app, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", res.Table)
 		if err != nil {
 			return err
 		}
-		n, err = appendRows(in, app)
+		res.Rows, err = appendRows(in, app)
 		return errors.Join(err, app.Close())
 	})
-	return n, time.Since(start), err
+	res.Elapsed = time.Since(start)
+	if err != nil {
+		return res, err
+	}
+	if res.Checkpoint, err = checkpoint(ctx, db); err != nil {
+		return res, err
+	}
+	return res, errors.Join(conn.Close(), db.Close())
 }
 
 func appendRows(in input, app *duckdb.Appender) (int64, error) {
@@ -163,7 +240,7 @@ func appendRows(in input, app *duckdb.Appender) (int64, error) {
 	if _, err := cr.Read(); err != nil {
 		return 0, err
 	}
-	layout := map[string]string{"%Y-%m-%d": "2006-01-02", "%d/%m/%Y": "02/01/2006"}[in.DateFormat]
+	layout := in.goDateLayout()
 	var n int64
 	for {
 		rec, err := cr.Read()

@@ -1,32 +1,30 @@
 // Command datalab-bench measures datalab's CSV ingest side by side with
 // DuckDB's own reader and a naive Go loader, on the same generated files, in
-// one run, and prints medians and ratios. Its last line is machine-readable:
-// ratio_vs_duckdb=<x>, the worse of the two inputs.
+// one run, and prints medians and ratios; then datalab's PostgreSQL ingest
+// against a bare binary COPY of the same table. Its last line is
+// machine-readable: ratio_vs_duckdb=<x>, the worse of the two CSV inputs.
 //
-//	go run -tags duckdb_arrow ./cmd/datalab-bench [-rows 2000000] [-runs 5]
+//	go run -tags duckdb_arrow ./cmd/datalab-bench [-rows 2000000] [-runs 5] [-pg=false]
 //
-// Each measured run is a child process of its own (the same binary), so that
-// its peak resident memory (RSS) is its own.
+// Each measured run is a child process of its own (the same binary), so
+// that its peak resident memory (RSS) is its own. The runs of the methods
+// alternate, so that a change of the machine's load falls on all of them.
 package main
 
 import (
-	"bufio"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
-
-	"golang.org/x/text/encoding/charmap"
 )
 
 // input is one generated file and what reading it needs.
@@ -35,16 +33,30 @@ type input struct {
 	// Path of the file, Rows in it.
 	Path string
 	Rows int
-	// Delimiter, Encoding ("utf-8" or "latin-1"), Decimal and DateFormat
-	// (of both dates) are the options the file needs.
+	// Delimiter is the field delimiter. Encoding ("latin-1"), Decimal (",")
+	// and DateFormat (of both dates, "%d/%m/%Y") are empty for UTF-8, a
+	// decimal point and ISO dates, which need no option.
 	Delimiter, Encoding, Decimal, DateFormat string
 }
 
 // result is what a child process measured.
 type result struct {
-	Seconds float64 `json:"seconds"`
-	Rows    int64   `json:"rows"`
-	RSS     int64   `json:"rss"` // peak, bytes, set by the parent
+	Seconds    float64 `json:"seconds"`
+	Checkpoint float64 `json:"checkpoint"` // seconds of the CHECKPOINT after the load
+	Rows       int64   `json:"rows"`
+	Bytes      int64   `json:"bytes,omitempty"` // read, when the file size does not say
+	RSS        int64   `json:"rss"`             // peak, bytes, set by the parent
+}
+
+// config is the command line.
+type config struct {
+	rows, runs int
+	dir        string
+	methods    []string
+	streaming  bool
+	pg         bool
+	pgURL      string
+	pgRows     int
 }
 
 func main() {
@@ -55,126 +67,181 @@ func main() {
 		}
 		return
 	}
-	rows := flag.Int("rows", 2_000_000, "rows of each generated file")
-	runs := flag.Int("runs", 5, "measured runs of each method on each input (the median is reported)")
-	dir := flag.String("dir", "", "folder for the generated files and warehouses (default: a temporary folder, removed at the end)")
-	methods := flag.String("methods", "duckdb,datalab,naive", "methods to measure, comma-separated")
-	streaming := flag.Bool("streaming", true, "also measure peak RSS at a tenth of the rows, and an unchanged re-run")
+	var c config
+	flag.IntVar(&c.rows, "rows", 2_000_000, "rows of each generated CSV file")
+	flag.IntVar(&c.runs, "runs", 5, "measured runs of each method on each input (the median is reported)")
+	flag.StringVar(&c.dir, "dir", "", "folder for the generated files and warehouses (default: a temporary folder, removed at the end)")
+	methods := flag.String("methods", "duckdb,datalab,naive", "CSV methods to measure, comma-separated; empty to measure PostgreSQL only")
+	flag.BoolVar(&c.streaming, "streaming", true, "also measure datalab's peak RSS at a tenth of the rows, and an unchanged re-run")
+	flag.BoolVar(&c.pg, "pg", true, "also measure the PostgreSQL ingest against a bare binary COPY (skipped when PostgreSQL is unreachable)")
+	flag.StringVar(&c.pgURL, "pg-url", defaultPGURL(), "PostgreSQL database to create the bench table in (env DATALAB_BENCH_PG_URL)")
+	flag.IntVar(&c.pgRows, "pg-rows", 1_000_000, "rows of the PostgreSQL table")
 	flag.Parse()
-	if err := run(*rows, *runs, *dir, strings.Split(*methods, ","), *streaming); err != nil {
+	for _, m := range strings.Split(*methods, ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			c.methods = append(c.methods, m)
+		}
+	}
+	if c.runs < 1 || c.rows < 10 {
+		fmt.Fprintln(os.Stderr, "datalab-bench: -runs must be at least 1 and -rows at least 10")
+		os.Exit(2)
+	}
+	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "datalab-bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(rows, runs int, dir string, methods []string, streaming bool) error {
-	if dir == "" {
+// inputs are the two CSV files of rows rows each, in dir.
+func inputs(dir string, rows int) []input {
+	ins := []input{
+		{Name: "utf8-comma", Rows: rows, Delimiter: ","},
+		{Name: "latin1-semicolon", Rows: rows, Delimiter: ";", Encoding: "latin-1", Decimal: ",", DateFormat: "%d/%m/%Y"},
+	}
+	for i := range ins {
+		ins[i].Path = filepath.Join(dir, fmt.Sprintf("%s-%d.csv", ins[i].Name, rows))
+	}
+	return ins
+}
+
+func run(c config) error {
+	if c.dir == "" {
 		tmp, err := os.MkdirTemp("", "datalab-bench-")
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(tmp)
-		dir = tmp
+		c.dir = tmp
 	}
-	fmt.Printf("datalab-bench: %d rows, %d runs each, GOMAXPROCS=%s, %s\n", rows, runs, os.Getenv("GOMAXPROCS"), cpuInfo())
-	inputs := []input{
-		{Name: "utf8-comma", Rows: rows, Delimiter: ",", Encoding: "utf-8", Decimal: ".", DateFormat: "%Y-%m-%d"},
-		{Name: "latin1-semicolon", Rows: rows, Delimiter: ";", Encoding: "latin-1", Decimal: ",", DateFormat: "%d/%m/%Y"},
-	}
-	for i := range inputs {
-		inputs[i].Path = filepath.Join(dir, inputs[i].Name+".csv")
-		if err := generate(inputs[i]); err != nil {
+	fmt.Printf("datalab-bench: %d rows per CSV file, %d runs of each method on each input; medians\n", c.rows, c.runs)
+	fmt.Printf("command: %s\n", strings.Join(os.Args, " "))
+	fmt.Printf("machine: %s\n", machine())
+	fmt.Printf("load average at start: %s\n", loadAverage())
+	worst := 0.0
+	for _, in := range inputs(c.dir, c.rows) {
+		if len(c.methods) == 0 {
+			break
+		}
+		if err := generate(in); err != nil {
 			return err
 		}
+		ratio, err := measureInput(c, in)
+		if err != nil {
+			return err
+		}
+		worst = max(worst, ratio)
 	}
-	worst := 0.0
-	for _, in := range inputs {
-		info, _ := os.Stat(in.Path)
-		mb := float64(info.Size()) / 1e6
-		fmt.Printf("\n%s: %s, %.1f MB, delimiter %q, %s, decimal %q\n", in.Name, filepath.Base(in.Path), mb, in.Delimiter, in.Encoding, in.Decimal)
-		fmt.Printf("  %-8s %9s %12s %9s %10s %8s\n", "method", "median s", "rows/s", "MB/s", "peak RSS", "ratio")
-		medians := map[string]float64{}
-		for _, m := range methods {
-			var times []float64
-			var rss int64
-			for r := 0; r < runs; r++ {
-				res, err := measure(dir, m, in, false)
-				if err != nil {
-					return fmt.Errorf("%s on %s: %w", m, in.Name, err)
-				}
-				if res.Rows != int64(in.Rows) {
-					return fmt.Errorf("%s on %s loaded %d rows, want %d", m, in.Name, res.Rows, in.Rows)
-				}
-				times = append(times, res.Seconds)
-				rss = max(rss, res.RSS)
-			}
-			med := median(times)
-			medians[m] = med
-			ratio := ""
-			if d, ok := medians["duckdb"]; ok {
-				ratio = fmt.Sprintf("%.2f", med/d)
-			}
-			fmt.Printf("  %-8s %9.3f %12.0f %9.1f %8.0fMB %8s\n", m, med, float64(in.Rows)/med, mb/med, float64(rss)/1e6, ratio)
-		}
-		if d, ok := medians["duckdb"]; ok {
-			if x, ok := medians["datalab"]; ok {
-				worst = max(worst, x/d)
-			}
-		}
-		if streaming && slices.Contains(methods, "datalab") {
-			if err := streamingFigures(dir, in, runs); err != nil {
-				return err
-			}
+	if c.pg {
+		if err := measurePostgres(c); err != nil {
+			return err
 		}
 	}
 	fmt.Printf("\nratio_vs_duckdb=%.2f\n", worst)
 	return nil
 }
 
-// streamingFigures prints datalab's peak RSS at a tenth of the rows against
-// the full file, and the cost of a re-run on an unchanged file.
-func streamingFigures(dir string, in input, runs int) error {
+// measureInput prints the figures of every method on one input and returns
+// datalab's ratio to DuckDB's reader (0 when one of them is not measured).
+func measureInput(c config, in input) (float64, error) {
+	info, err := os.Stat(in.Path)
+	if err != nil {
+		return 0, err
+	}
+	mb := float64(info.Size()) / 1e6
+	enc, dec, dates := "UTF-8", ".", "ISO dates"
+	if in.Encoding != "" {
+		enc = "ISO-8859-1"
+	}
+	if in.Decimal != "" {
+		dec = in.Decimal
+	}
+	if in.DateFormat != "" {
+		dates = "dates " + in.DateFormat
+	}
+	fmt.Printf("\n%s: %d rows, %.1f MB, delimiter %q, %s, decimal %q, %s\n", in.Name, in.Rows, mb, in.Delimiter, enc, dec, dates)
+	fmt.Printf("  duckdb: %s\n", in.readCSVQuery("bench"))
+	times := map[string][]float64{}
+	ckpt := map[string][]float64{}
+	rss := map[string][]int64{}
+	for r := 0; r < c.runs; r++ {
+		for _, m := range c.methods {
+			res, err := measure(c.dir, m, in, false)
+			if err != nil {
+				return 0, fmt.Errorf("%s on %s: %w", m, in.Name, err)
+			}
+			if res.Rows != int64(in.Rows) {
+				return 0, fmt.Errorf("%s on %s loaded %d rows, want %d", m, in.Name, res.Rows, in.Rows)
+			}
+			times[m] = append(times[m], res.Seconds)
+			ckpt[m] = append(ckpt[m], res.Checkpoint)
+			rss[m] = append(rss[m], res.RSS)
+		}
+	}
+	fmt.Printf("  %-8s %9s %9s %12s %9s %10s %8s %8s\n", "method", "median s", "min s", "rows/s", "MB/s", "peak RSS", "ratio", "+ckpt s")
+	for _, m := range c.methods {
+		med := median(times[m])
+		ratio := ""
+		if d, ok := times["duckdb"]; ok {
+			ratio = fmt.Sprintf("%.2f", med/median(d))
+		}
+		fmt.Printf("  %-8s %9.3f %9.3f %12.0f %9.1f %8.0fMB %8s %8.3f\n", m, med, slices.Min(times[m]), float64(in.Rows)/med, mb/med,
+			medianInt(rss[m])/1e6, ratio, median(ckpt[m]))
+	}
+	if d, ok := times["duckdb"]; ok && slices.Contains(c.methods, "datalab") {
+		pairs := make([]string, len(d))
+		for r := range d {
+			pairs[r] = fmt.Sprintf("%.2f", times["datalab"][r]/d[r])
+		}
+		fmt.Printf("  datalab/duckdb run by run: %s\n", strings.Join(pairs, " "))
+	}
+	fmt.Printf("  (peak RSS: median over the runs of each child process's peak; +ckpt: the CHECKPOINT after the load, not in its time; load average now %s)\n", loadAverage())
+	if c.streaming && slices.Contains(c.methods, "datalab") {
+		if err := streamingFigures(c, in, medianInt(rss["datalab"]), median(times["datalab"])); err != nil {
+			return 0, err
+		}
+	}
+	d, okD := times["duckdb"]
+	x, okX := times["datalab"]
+	if !okD || !okX {
+		return 0, nil
+	}
+	return median(x) / median(d), nil
+}
+
+// streamingFigures prints datalab's peak RSS on a tenth of the rows against
+// the whole file (fullRSS), and the cost of a re-run on an unchanged file
+// against a full ingest (fullSeconds).
+func streamingFigures(c config, in input, fullRSS, fullSeconds float64) error {
 	small := in
 	small.Rows = max(in.Rows/10, 1)
-	small.Name = in.Name + "-tenth"
-	small.Path = filepath.Join(dir, small.Name+".csv")
+	small.Path = strings.Replace(in.Path, fmt.Sprintf("-%d.csv", in.Rows), fmt.Sprintf("-%d.csv", small.Rows), 1)
 	if err := generate(small); err != nil {
 		return err
 	}
-	var smallRSS, bigRSS int64
-	for r := 0; r < 3; r++ {
-		s, err := measure(dir, "datalab", small, false)
+	var smallRSS []int64
+	var again []float64
+	for r := 0; r < c.runs; r++ {
+		s, err := measure(c.dir, "datalab", small, false)
 		if err != nil {
 			return err
 		}
-		b, err := measure(dir, "datalab", in, false)
+		u, err := measure(c.dir, "datalab", in, true)
 		if err != nil {
 			return err
 		}
-		smallRSS, bigRSS = max(smallRSS, s.RSS), max(bigRSS, b.RSS)
+		smallRSS, again = append(smallRSS, s.RSS), append(again, u.Seconds)
 	}
-	fmt.Printf("  streaming: peak RSS %.0f MB for %d rows, %.0f MB for %d rows: x%.2f for x10 rows\n",
-		float64(smallRSS)/1e6, small.Rows, float64(bigRSS)/1e6, in.Rows, float64(bigRSS)/float64(smallRSS))
-	var full, again []float64
-	for r := 0; r < runs; r++ {
-		f, err := measure(dir, "datalab", in, false)
-		if err != nil {
-			return err
-		}
-		u, err := measure(dir, "datalab", in, true)
-		if err != nil {
-			return err
-		}
-		full, again = append(full, f.Seconds), append(again, u.Seconds)
-	}
-	fmt.Printf("  unchanged re-run: %.4f s against %.3f s for a full ingest: %.1f%%\n", median(again), median(full), 100*median(again)/median(full))
+	sr := medianInt(smallRSS)
+	fmt.Printf("  streaming: datalab's peak RSS %.0f MB for %d rows, %.0f MB for %d rows: x%.2f for x%d rows\n",
+		sr/1e6, small.Rows, fullRSS/1e6, in.Rows, fullRSS/sr, in.Rows/small.Rows)
+	fmt.Printf("  unchanged re-run: %.4f s against %.3f s for a full ingest: %.1f%%\n", median(again), fullSeconds, 100*median(again)/fullSeconds)
 	return nil
 }
 
 // measure runs one method on one input in a child process and returns what
 // it measured, with its peak RSS. unchanged asks datalab to load the file
 // once, then to time a second, unchanged, ingest.
-func measure(dir, method string, in input, unchanged bool) (result, error) {
+func measure(dir, method string, in any, unchanged bool) (result, error) {
 	spec, err := json.Marshal(in)
 	if err != nil {
 		return result{}, err
@@ -199,12 +266,19 @@ func measure(dir, method string, in input, unchanged bool) (result, error) {
 	return res, nil
 }
 
+// child runs one method once: child METHOD INPUT DIR UNCHANGED, INPUT in
+// JSON: an input, or for the PostgreSQL methods a pgTable.
 func child(args []string) error {
 	if len(args) != 4 {
 		return fmt.Errorf("usage: child METHOD INPUT DIR UNCHANGED")
 	}
 	var in input
-	if err := json.Unmarshal([]byte(args[1]), &in); err != nil {
+	var table pgTable
+	into := any(&in)
+	if strings.HasPrefix(args[0], "pg") {
+		into = &table
+	}
+	if err := json.Unmarshal([]byte(args[1]), into); err != nil {
 		return err
 	}
 	unchanged := args[3] == "true"
@@ -214,69 +288,26 @@ func child(args []string) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	var rows int64
-	var elapsed time.Duration
+	var res loaded
+	var bytes int64
 	switch args[0] {
 	case "duckdb":
-		rows, elapsed, err = loadDuckDB(ctx, work, in)
+		res, err = loadDuckDB(ctx, work, in)
 	case "datalab":
-		rows, elapsed, err = loadDatalab(ctx, work, in, unchanged)
+		res, err = loadDatalab(ctx, work, in, unchanged)
 	case "naive":
-		rows, elapsed, err = loadNaive(ctx, work, in)
+		res, err = loadNaive(ctx, work, in)
+	case "pgcopy":
+		res, bytes, err = copyPostgres(ctx, table)
+	case "pgdatalab":
+		res, err = loadPostgres(ctx, work, table)
 	default:
-		err = fmt.Errorf("unknown method %q: use duckdb, datalab or naive", args[0])
+		err = fmt.Errorf("unknown method %q: use duckdb, datalab, naive, pgcopy or pgdatalab", args[0])
 	}
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(os.Stdout).Encode(result{Seconds: elapsed.Seconds(), Rows: rows})
-}
-
-// generate writes the input's file: an integer id, a code with leading
-// zeros, two dates, a decimal amount, a category and a boolean, the same
-// rows for the same number of rows.
-func generate(in input) error {
-	if info, err := os.Stat(in.Path); err == nil && info.Size() > 0 {
-		return nil
-	}
-	f, err := os.Create(in.Path)
-	if err != nil {
-		return err
-	}
-	var w io.Writer = f
-	if in.Encoding == "latin-1" {
-		w = charmap.ISO8859_1.NewEncoder().Writer(f)
-	}
-	bw := bufio.NewWriterSize(w, 1<<20)
-	categories := []string{"accordée", "refusée", "en cours", "classée sans suite", "irrecevable"}
-	d := in.Delimiter
-	fmt.Fprintf(bw, "id%scode_commune%sdate_depot%sdate_decision%smontant%scategorie%surgent\n", d, d, d, d, d, d)
-	rng := rand.New(rand.NewPCG(42, 7))
-	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
-	var line []byte
-	for i := 1; i <= in.Rows; i++ {
-		filed := start.AddDate(0, 0, rng.IntN(2000))
-		decided := filed.AddDate(0, 0, rng.IntN(200))
-		cents := rng.Int64N(500_000)
-		amount := fmt.Sprintf("%d.%02d", cents/100, cents%100)
-		layout := "2006-01-02"
-		if in.Decimal == "," {
-			amount = strings.Replace(amount, ".", ",", 1)
-			layout = "02/01/2006"
-		}
-		line = line[:0]
-		line = fmt.Appendf(line, "%d%s%05d%s%s%s%s%s%s%s%s%s%t\n", i, d, rng.IntN(99_999), d, filed.Format(layout), d,
-			decided.Format(layout), d, amount, d, categories[rng.IntN(len(categories))], d, rng.IntN(10) == 0)
-		if _, err := bw.Write(line); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return json.NewEncoder(os.Stdout).Encode(result{Seconds: res.Elapsed.Seconds(), Checkpoint: res.Checkpoint.Seconds(), Rows: res.Rows, Bytes: bytes})
 }
 
 func median(xs []float64) float64 {
@@ -289,20 +320,56 @@ func median(xs []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-func cpuInfo() string {
-	data, err := os.ReadFile("/proc/cpuinfo")
+func medianInt(xs []int64) float64 {
+	f := make([]float64, len(xs))
+	for i, x := range xs {
+		f[i] = float64(x)
+	}
+	return median(f)
+}
+
+// machine describes the machine and the software measured: CPU model and
+// count, memory, Go and DuckDB versions.
+func machine() string {
+	model, cpus := "unknown CPU", 0
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(l, "processor") {
+				cpus++
+			}
+			if m, ok := strings.CutPrefix(l, "model name"); ok && model == "unknown CPU" {
+				model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(m), ":"))
+			}
+		}
+	}
+	mem := ""
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb int64
+		if _, err := fmt.Sscanf(string(data), "MemTotal: %d kB", &kb); err == nil {
+			mem = fmt.Sprintf(", %.1f GB RAM", float64(kb)/1e6)
+		}
+	}
+	duck := "unknown"
+	if db, err := sql.Open("duckdb", ""); err == nil {
+		var v, src string
+		if db.QueryRow("SELECT library_version, source_id FROM pragma_version()").Scan(&v, &src) == nil {
+			duck = v + " (" + src + ")"
+		}
+		db.Close()
+	}
+	return fmt.Sprintf("%s, %d CPUs%s, %s/%s; GOMAXPROCS=%d; %s; DuckDB %s",
+		model, cpus, mem, runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.Version(), duck)
+}
+
+// loadAverage is the 1, 5 and 15-minute load average of the machine.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
-		return ""
+		return "unknown"
 	}
-	n := 0
-	model := ""
-	for _, l := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(l, "processor") {
-			n++
-		}
-		if m, ok := strings.CutPrefix(l, "model name"); ok && model == "" {
-			model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(m), ":"))
-		}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return "unknown"
 	}
-	return fmt.Sprintf("%d CPUs (%s)", n, model)
+	return strings.Join(f[:3], " ")
 }

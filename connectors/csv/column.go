@@ -401,6 +401,10 @@ func (c *column) append(v []byte, fbuf *[]byte) bool {
 		d, rest, ok := parseDateDMY(v)
 		return c.appendDate(d, ok && len(rest) == 0)
 	case kDateFmt:
+		if c.pat.days != nil {
+			d, ok := c.pat.days(v)
+			return c.appendDate(d, ok)
+		}
 		us, ok := c.pat.parse(v)
 		return c.appendDate(floorDiv(us, microsPerDay), ok)
 	case kTimeISO:

@@ -12,6 +12,9 @@ import (
 type pattern struct {
 	src   string
 	steps []step
+	// days, when set, reads the pattern as a date (days since the epoch)
+	// the way parse does, faster: for the formats a built-in parser reads.
+	days func([]byte) (int64, bool)
 }
 
 type step struct {
@@ -45,6 +48,13 @@ func compilePattern(format string) (*pattern, error) {
 	if !strings.Contains(format, "%Y") && !strings.Contains(format, "%y") ||
 		!strings.Contains(format, "%m") || !strings.Contains(format, "%d") {
 		return nil, fmt.Errorf("%q lacks a year (%%Y), a month (%%m) or a day (%%d)", format)
+	}
+	if format == "%d/%m/%Y" {
+		// The French format: parseDateDMY reads exactly what parse does.
+		p.days = func(b []byte) (int64, bool) {
+			d, rest, ok := parseDateDMY(b)
+			return d, ok && len(rest) == 0
+		}
 	}
 	return p, nil
 }
