@@ -40,7 +40,8 @@ func suppress(cells []*tableCell, minCount int64) int {
 	for changed := true; changed; {
 		changed = false
 		for d := 0; d < ndims; d++ {
-			for _, line := range lines(cells, d) {
+			// A line: the cells that share every coordinate but d.
+			for _, line := range group(cells, d) {
 				if secondary(line) {
 					changed = true
 				}
@@ -48,7 +49,8 @@ func suppress(cells []*tableCell, minCount int64) int {
 		}
 		for a := 0; a < ndims; a++ {
 			for b := a + 1; b < ndims; b++ {
-				for _, slice := range slices2D(cells, a, b) {
+				// A slice: the cells that share every coordinate but a and b.
+				for _, slice := range group(cells, a, b) {
 					if closeBridges(slice, a, b) {
 						changed = true
 					}
@@ -81,16 +83,8 @@ func key(dims []string, skip ...int) string {
 	return b.String()
 }
 
-// lines groups the cells that share every coordinate but dimension d.
-func lines(cells []*tableCell, d int) [][]*tableCell {
-	return group(cells, d)
-}
-
-// slices2D groups the cells that share every coordinate but a and b.
-func slices2D(cells []*tableCell, a, b int) [][]*tableCell {
-	return group(cells, a, b)
-}
-
+// group gathers the cells that share every coordinate but the free ones,
+// in the order of their first cell.
 func group(cells []*tableCell, free ...int) [][]*tableCell {
 	index := map[string]int{}
 	var out [][]*tableCell
@@ -183,6 +177,16 @@ func closeBridges(slice []*tableCell, a, b int) bool {
 				}
 			}
 		}
+		if bestCost < 0 {
+			// A sparse slice has no rectangle through this cell: hide the
+			// whole row and column of its line instead.
+			for _, k := range slice {
+				if !k.suppressed && (k.dims[a] == r || k.dims[b] == col) {
+					k.suppressed = true
+					changed = true
+				}
+			}
+		}
 		for _, k := range best {
 			if k != nil && !k.suppressed {
 				k.suppressed = true
@@ -205,13 +209,29 @@ func bridges(slice []*tableCell, a, b int) []*tableCell {
 		to   string
 		cell *tableCell
 	}
+	// A line of one cell has no total of its own (its total is the cell):
+	// it constrains nothing, and all such lines are one free vertex.
+	size := map[string]int{}
+	for _, c := range slice {
+		size["r"+c.dims[a]]++
+		size["c"+c.dims[b]]++
+	}
+	vertex := func(v string) string {
+		if size[v] < 2 {
+			return "free"
+		}
+		return v
+	}
 	adj := map[string][]edge{}
 	var order []string
 	for _, c := range slice {
 		if !c.suppressed {
 			continue
 		}
-		r, col := "r"+c.dims[a], "c"+c.dims[b]
+		r, col := vertex("r"+c.dims[a]), vertex("c"+c.dims[b])
+		if r == col {
+			continue // both lines free: nothing constrains the cell
+		}
 		for _, v := range []string{r, col} {
 			if _, ok := adj[v]; !ok {
 				order = append(order, v)

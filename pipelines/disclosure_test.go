@@ -68,7 +68,7 @@ func determined(grid [][]*tableCell) (int, int, bool) {
 	index := map[[2]int]int{}
 	for r := range grid {
 		for c := range grid[r] {
-			if grid[r][c].suppressed {
+			if grid[r][c] != nil && grid[r][c].suppressed {
 				index[[2]int{r, c}] = len(vars)
 				vars = append(vars, [2]int{r, c})
 			}
@@ -79,9 +79,18 @@ func determined(grid [][]*tableCell) (int, int, bool) {
 	}
 	// The total of a line of one cell is that cell: only longer lines have
 	// a total of their own.
+	present := func(cells ...*tableCell) int {
+		n := 0
+		for _, c := range cells {
+			if c != nil {
+				n++
+			}
+		}
+		return n
+	}
 	var eqs [][]float64
 	for r := range grid {
-		if len(grid[r]) < 2 {
+		if present(grid[r]...) < 2 {
 			continue
 		}
 		eq := make([]float64, len(vars))
@@ -93,7 +102,11 @@ func determined(grid [][]*tableCell) (int, int, bool) {
 		eqs = append(eqs, eq)
 	}
 	for c := range grid[0] {
-		if len(grid) < 2 {
+		var col []*tableCell
+		for r := range grid {
+			col = append(col, grid[r][c])
+		}
+		if present(col...) < 2 {
 			continue
 		}
 		eq := make([]float64, len(vars))
@@ -155,6 +168,10 @@ func show(grid [][]*tableCell) string {
 	s := ""
 	for _, row := range grid {
 		for _, c := range row {
+			if c == nil {
+				s += "    . "
+				continue
+			}
 			mark := " "
 			if c.suppressed {
 				mark = "*"
