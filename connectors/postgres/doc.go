@@ -17,10 +17,14 @@
 // when the driver or the server would quote it.
 //
 // Open connects with pgx, opens a read-only REPEATABLE READ transaction and
-// declares a server-side cursor; the stream fetches Options.FetchRows rows
-// at a time into Arrow builders, so that memory holds one batch whatever
-// the size of the table, and checks the context between fetches. The
-// stream's last Release closes the connection.
+// reads the whole result through one streaming binary COPY
+// (COPY (SELECT ...) TO STDOUT (FORMAT binary)). The COPY runs in a
+// goroutine of its own, which hands the stream over in chunks of a few
+// hundred kilobytes; another goroutine decodes the binary values straight
+// into Arrow builders, one batch ahead of Next. Memory holds a few batches
+// whatever the size of the table. Next checks the context between batches,
+// and cancelling it interrupts the COPY; the stream's last Release stops
+// the COPY and closes the connection.
 //
 // # Types
 //
@@ -62,7 +66,8 @@
 //
 // With a cursor column, New returns an *IncrementalSource, a
 // connectors.Incremental (without one, a *Source, which is not): Open reads
-// `WHERE cursor > $1 ORDER BY cursor` with the cursor of the last load,
+// `WHERE cursor > '<last cursor>' ORDER BY cursor` (COPY takes no
+// parameter: the value is a quoted literal, checked first as a parameter),
 // which the server reads as the column's type (integers, timestamps, text,
 // dates, ...), and the stream is a connectors.CursorStream whose Cursor is
 // the highest value read, in PostgreSQL's text form (timestamps in UTC).

@@ -9,10 +9,10 @@ import (
 )
 
 // rowHash hashes a result whatever the order of its rows (see
-// sqlsource.RowHash): a row is hashed by its wire values.
+// sqlsource.RowHash): a row is hashed by its binary COPY fields, each an
+// int32 length (-1 for NULL) and its bytes.
 type rowHash struct {
 	*sqlsource.RowHash
-	len [4]byte
 }
 
 func newRowHash() *rowHash { return &rowHash{RowHash: sqlsource.NewRowHash()} }
@@ -29,17 +29,5 @@ func (r *rowHash) header(fields []pgconn.FieldDescription) {
 	r.Header(cols)
 }
 
-// row adds a row's values, nil for NULL.
-func (r *rowHash) row(values [][]byte) {
-	r.Begin()
-	for _, v := range values {
-		n := uint32(len(v))
-		if v == nil {
-			n = 1<<32 - 1
-		}
-		binary.BigEndian.PutUint32(r.len[:], n)
-		r.Write(r.len[:])
-		r.Write(v)
-	}
-	r.End()
-}
+// row adds a row's fields, as the COPY stream holds them.
+func (r *rowHash) row(fields []byte) { r.AddRow(fields) }

@@ -52,14 +52,14 @@ type Options struct {
 	// row read again (updated, its cursor bumped) replaces the loaded one.
 	// Without it, new rows are appended. Needs Cursor.
 	PrimaryKey []string `yaml:"primary_key"`
-	// FetchRows is the number of rows fetched from the server at a time;
-	// default DefaultFetchRows. Batches are made of one or more fetches.
+	// FetchRows was the number of rows fetched from the server at a time.
+	// It is checked but no longer used: the rows come in one streaming
+	// COPY, and batches hold connectors.OpenOptions.BatchRows rows.
 	FetchRows int `yaml:"fetch_rows"`
 }
 
-// DefaultFetchRows is the number of rows fetched at a time when a
-// registration does not say: a round trip every few thousand rows costs
-// little, and the rows of one fetch are held in memory at once.
+// DefaultFetchRows is the FetchRows of a registration that does not say;
+// it is no longer used.
 const DefaultFetchRows = 10_000
 
 // dialect is what the shared checks and messages say of PostgreSQL.

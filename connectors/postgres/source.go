@@ -83,9 +83,9 @@ func (s *IncrementalSource) CursorColumn() string { return connectors.ColumnName
 // empty when new rows are appended.
 func (s *IncrementalSource) PrimaryKey() []string { return slices.Clone(s.set.primaryKey) }
 
-// Open connects to the server, starts a read-only transaction and declares
-// a server-side cursor over the table or query, and returns a Stream that
-// fetches its rows batch by batch: memory holds one batch, whatever the
+// Open connects to the server, starts a read-only transaction and a
+// binary COPY of the table or query, and returns a Stream that decodes its
+// rows batch by batch: memory holds one batch, whatever the
 // size of the table. The stream owns the connection; its last Release
 // closes it.
 //
@@ -121,11 +121,9 @@ func (s *Source) Open(ctx context.Context, opts connectors.OpenOptions) (connect
 		red:       red,
 		mem:       opts.Allocator,
 		batchRows: opts.BatchRows,
-		fetchRows: s.set.fetchRows,
 		prevCur:   opts.Cursor,
 		hash:      newRowHash(),
 	}
-	st.fetchRows = min(st.fetchRows, st.batchRows)
 	st.Init(st.free)
 	if err := st.start(opts.Cursor); err != nil {
 		st.Release()
@@ -187,8 +185,8 @@ func (s *Source) connectError(cfg *pgx.ConnConfig, red sqlsource.Redactor, err e
 	return red.ConnectError(ErrConnect, msg, err)
 }
 
-// start begins the transaction and declares the cursor: the columns and
-// their types are known when it returns.
+// start begins the transaction and the COPY, and reads the COPY's header:
+// the columns and their types are known when it returns.
 func (st *stream) start(cursor string) error {
 	set := st.src.set
 	ctx := st.ctx
@@ -210,7 +208,7 @@ func (st *stream) start(cursor string) error {
 	aliases := make([]string, len(headers))
 	exprs := make([]string, len(headers))
 	fields := make([]arrow.Field, len(headers))
-	st.cells = make([]cell, len(headers))
+	types := make([]pgType, len(headers))
 	st.names = names
 	st.hash.header(desc.Fields)
 	for i, f := range desc.Fields {
@@ -221,15 +219,11 @@ func (st *stream) start(cursor string) error {
 			t = textType
 			exprs[i] += "::text"
 		}
-		st.cells[i] = t.cell()
+		types[i] = t
 		fields[i] = arrow.Field{Name: names[i], Type: t.arrow, Nullable: true,
 			Metadata: arrow.NewMetadata([]string{connectors.TitleKey}, []string{f.Name})}
 	}
 	st.schema = arrow.NewSchema(fields, nil)
-	st.targets = make([]any, len(st.cells), len(st.cells)+1)
-	for i, c := range st.cells {
-		st.targets[i] = c.target
-	}
 
 	cur := -1
 	if set.cursor != "" {
@@ -244,33 +238,61 @@ func (st *stream) start(cursor string) error {
 			}
 		}
 		st.incremental = true
-		// The cursor is also read as text: PostgreSQL's own text form of
-		// the value, which it reads back exactly in the next WHERE.
-		exprs = append(exprs, "datalab_src."+aliases[cur]+"::text AS datalab_cursor")
-		st.targets = append(st.targets, &st.curText)
+		// The cursor is also read as text, last: PostgreSQL's own text form
+		// of the value, which it reads back exactly in the next WHERE.
+		exprs = append(exprs, "datalab_src."+aliases[cur]+"::text")
 	}
-	q := "DECLARE datalab_rows NO SCROLL CURSOR FOR SELECT " + strings.Join(exprs, ", ") +
-		" FROM (" + set.base + ") AS datalab_src(" + strings.Join(aliases, ", ") + ")"
-	var args []any
+	from := " FROM (" + set.base + ") AS datalab_src(" + strings.Join(aliases, ", ") + ")"
+	q := "SELECT " + strings.Join(exprs, ", ") + from
 	if cur >= 0 {
 		if cursor != "" {
-			// A text parameter: the server reads it as the column's type.
-			q += " WHERE datalab_src." + aliases[cur] + " > $1"
-			args = append(args, cursor)
+			// COPY takes no parameter: the cursor is a quoted literal, which
+			// the server reads as the column's type, as it would a text
+			// parameter. A parameter first checks that it is a value of the
+			// column, with an error of its own.
+			where := " WHERE datalab_src." + aliases[cur] + " > "
+			if _, err := st.conn.Exec(ctx, "SELECT 1"+from+where+"$1 LIMIT 0", cursor); err != nil {
+				var pgErr *pgconn.PgError
+				if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") {
+					return fmt.Errorf("read %s: the last cursor %q is not a value of column %s: %w; ingest again with --force to reload the table", set.location, cursor, set.cursor, err)
+				}
+				return st.queryError(err)
+			}
+			lit, ok := quoteLiteral(cursor)
+			if !ok {
+				return fmt.Errorf("read %s: the last cursor %q is not a value of column %s; ingest again with --force to reload the table", set.location, cursor, set.cursor)
+			}
+			q += where + lit
 		}
 		q += " ORDER BY datalab_src." + aliases[cur]
 	}
-	if _, err := st.conn.Exec(ctx, q, args...); err != nil {
-		if cursor != "" {
-			var pgErr *pgconn.PgError
-			if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") {
-				return fmt.Errorf("read %s: the last cursor %q is not a value of column %s: %w; ingest again with --force to reload the table", set.location, cursor, set.cursor, err)
-			}
-		}
+	st.rb = array.NewRecordBuilder(st.mem, st.schema)
+	st.puts = make([]putFunc, len(types))
+	for i, t := range types {
+		st.puts[i] = t.put(st.rb.Field(i))
+	}
+	st.startCopy("COPY (" + q + ") TO STDOUT (FORMAT binary)")
+	if err := st.rd.header(); err != nil {
 		return st.queryError(err)
 	}
-	st.rb = array.NewRecordBuilder(st.mem, st.schema)
+	st.startDecoding()
 	return nil
+}
+
+// startCopy runs the COPY in a goroutine that writes its stream into the
+// pipe that st.rd decodes.
+func (st *stream) startCopy(q string) {
+	ctx, cancel := context.WithCancel(st.ctx)
+	st.pipe = newCopyPipe()
+	st.rd = newCopyReader(st.pipe)
+	st.copyCancel = cancel
+	st.copyDone = make(chan struct{})
+	pg, pipe, done := st.conn.PgConn(), st.pipe, st.copyDone
+	go func() {
+		defer close(done)
+		_, err := pg.CopyTo(ctx, pipe, q)
+		pipe.finish(err)
+	}()
 }
 
 // findColumn returns the index of the column named name, as the server

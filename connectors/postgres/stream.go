@@ -2,16 +2,14 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
+	"io"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/datalab/datalab/connectors"
 	"github.com/datalab/datalab/connectors/sqlsource"
@@ -31,22 +29,31 @@ type stream struct {
 	red       sqlsource.Redactor
 	mem       memory.Allocator
 	batchRows int
-	fetchRows int
 
-	schema  *arrow.Schema
-	names   []string
-	cells   []cell
-	targets []any
-	rb      *array.RecordBuilder
-	hash    *rowHash
-	rows    int64
+	schema *arrow.Schema
+	names  []string
+	puts   []putFunc // of each column, into the builders of rb
+	rb     *array.RecordBuilder
+	hash   *rowHash
+	rows   int64
 
 	incremental bool
-	curText     pgtype.Text // the cursor's text form, of the current row
-	prevCur     string      // OpenOptions.Cursor
-	lastCur     string      // the highest cursor read
+	prevCur     string // OpenOptions.Cursor
+	lastCur     []byte // the highest cursor read, in its text form
+	hasCur      bool   // lastCur holds a cursor
 
-	drained  bool // every row was fetched
+	// The COPY runs in a goroutine that writes into pipe; rd decodes it.
+	pipe       *copyPipe
+	rd         *copyReader
+	copyCancel context.CancelFunc
+	copyDone   chan struct{} // closed when the goroutine ends
+
+	// Batches are decoded one ahead, in a goroutine of their own.
+	results  chan decoded
+	stop     chan struct{} // closed by free: the decoder stops
+	decoding chan struct{} // closed when the decoder ends
+
+	drained  bool // every row was read
 	complete bool // read to the end without error
 }
 
@@ -55,6 +62,23 @@ var _ connectors.CursorStream = (*stream)(nil)
 // free frees the builders, and closes the connection: the last Release
 // calls it.
 func (st *stream) free() {
+	if st.decoding != nil {
+		close(st.stop)
+		st.stopCopy()
+		<-st.decoding
+		st.decoding = nil
+		for {
+			select {
+			case r := <-st.results:
+				if r.rec != nil {
+					r.rec.Release()
+				}
+				continue
+			default:
+			}
+			break
+		}
+	}
 	if st.rb != nil {
 		st.rb.Release()
 		st.rb = nil
@@ -65,6 +89,7 @@ func (st *stream) free() {
 // closeConn closes the connection: the server ends the transaction. A
 // closing error is no one's to act on.
 func (st *stream) closeConn() {
+	st.stopCopy()
 	if st.conn == nil {
 		return
 	}
@@ -72,6 +97,24 @@ func (st *stream) closeConn() {
 	defer cancel()
 	_ = st.conn.Close(ctx)
 	st.conn = nil
+}
+
+// stopCopy stops the COPY, if it still runs, and waits for its goroutine
+// to end: the connection is then no one else's. It may be called again.
+func (st *stream) stopCopy() {
+	if st.copyDone == nil {
+		return
+	}
+	st.copyCancel()
+	st.rd.close()
+	<-st.copyDone
+}
+
+// endCopy waits for the COPY to end once its last row was read, and
+// returns its error.
+func (st *stream) endCopy() error {
+	<-st.copyDone
+	return st.pipe.err
 }
 
 // Schema returns the schema every batch has.
@@ -90,15 +133,50 @@ func (st *stream) Fingerprint() connectors.Fingerprint {
 // Cursor returns the highest cursor value read, in PostgreSQL's text form,
 // or OpenOptions.Cursor when no row had one.
 func (st *stream) Cursor() string {
-	if st.lastCur != "" {
-		return st.lastCur
+	if st.hasCur {
+		return string(st.lastCur)
 	}
 	return st.prevCur
 }
 
-// Next reads the next batch: one or more fetches of Options.FetchRows rows
-// until BatchRows rows. It returns false at the end, on the first error
-// (see Err), and once ctx is cancelled.
+// decoded is a batch decoded ahead: rec (nil when there are no more
+// rows), the cursor's highest value so far, and whether the stream ended
+// (end) or failed (err).
+type decoded struct {
+	rec    arrow.RecordBatch
+	cursor string
+	hasCur bool
+	end    bool
+	err    error
+}
+
+// startDecoding decodes the batches in a goroutine, one ahead of Next.
+func (st *stream) startDecoding() {
+	st.results = make(chan decoded, 1)
+	st.stop = make(chan struct{})
+	st.decoding = make(chan struct{})
+	go func() {
+		defer close(st.decoding)
+		for {
+			r := st.decode()
+			select {
+			case st.results <- r:
+			case <-st.stop:
+				if r.rec != nil {
+					r.rec.Release()
+				}
+				return
+			}
+			if r.end || r.err != nil {
+				return
+			}
+		}
+	}()
+}
+
+// Next returns the next batch of BatchRows rows of the COPY stream. It
+// returns false at the end, on the first error (see Err), and once ctx is
+// cancelled.
 func (st *stream) Next() bool {
 	if !st.Begin() {
 		return false
@@ -106,63 +184,79 @@ func (st *stream) Next() bool {
 	if err := st.ctx.Err(); err != nil {
 		return st.fail(fmt.Errorf("read %s: %w", st.src.set.location, err))
 	}
-	n, size := 0, 0
-	for n < st.batchRows && !st.drained && size < maxBatchBytes {
-		want := min(st.fetchRows, st.batchRows-n)
-		got, bytes, err := st.fetch(want)
-		n, size = n+got, size+bytes
-		if err != nil {
-			return st.fail(err)
-		}
-		if got < want {
-			st.drained = true
-		}
-	}
 	if st.drained {
-		st.complete = true
-		st.closeConn()
-	}
-	if n == 0 {
 		st.End()
 		return false
 	}
-	st.SetBatch(st.rb.NewRecordBatch())
+	r := <-st.results
+	if r.err != nil {
+		return st.fail(r.err)
+	}
+	if r.hasCur {
+		st.lastCur, st.hasCur = []byte(r.cursor), true
+	}
+	if r.end {
+		st.drained, st.complete = true, true
+		st.closeConn()
+	}
+	if r.rec == nil {
+		st.End()
+		return false
+	}
+	st.SetBatch(r.rec)
 	return true
 }
 
-// fetch reads up to want rows into the builders.
-func (st *stream) fetch(want int) (rows, size int, err error) {
-	res, err := st.conn.Query(st.ctx, "FETCH FORWARD "+strconv.Itoa(want)+" FROM datalab_rows")
-	if err != nil {
-		return 0, 0, st.readError(err)
+// decode decodes the next batch, in the decoding goroutine: it alone uses
+// rd, rb, the hash and the row count until it sends the last result.
+func (st *stream) decode() decoded {
+	var r decoded
+	n, size := 0, 0
+	ncols := len(st.puts)
+	want := ncols
+	if st.incremental {
+		want++ // the cursor's text form, last
 	}
-	defer res.Close()
-	ncols := len(st.cells)
-	for res.Next() {
+	var cur []byte
+	for n < st.batchRows && size < maxBatchBytes {
+		t, err := st.rd.next(want)
+		if err == io.EOF {
+			r.end = true
+			break
+		}
+		if err != nil {
+			return decoded{err: st.readError(err)}
+		}
 		st.rows++
-		if err := res.Scan(st.targets...); err != nil {
-			return rows, size, st.scanError(err)
-		}
-		raw := res.RawValues()[:ncols]
-		st.hash.row(raw)
-		for _, v := range raw {
-			size += len(v)
-		}
-		for i, c := range st.cells {
-			if err := c.put(st.rb.Field(i)); err != nil {
-				return rows, size, st.valueError(i, err)
+		values := t[:st.rd.ends[ncols-1]]
+		st.hash.row(values)
+		size += len(values)
+		for i, put := range st.puts {
+			if err := put(st.rd.field(t, i)); err != nil {
+				return decoded{err: st.valueError(i, err)}
 			}
 		}
-		if st.incremental && st.curText.Valid {
+		if st.incremental {
 			// Rows come in the cursor's order: the last is the highest.
-			st.lastCur = st.curText.String
+			if v := st.rd.field(t, ncols); v != nil {
+				cur = append(cur[:0], v...)
+				r.hasCur = true
+			}
 		}
-		rows++
+		n++
 	}
-	if err := res.Err(); err != nil {
-		return rows, size, st.readError(err)
+	if r.end {
+		if err := st.endCopy(); err != nil {
+			return decoded{err: st.readError(err)}
+		}
 	}
-	return rows, size, nil
+	if r.hasCur {
+		r.cursor = string(cur)
+	}
+	if n > 0 {
+		r.rec = st.rb.NewRecordBatch()
+	}
+	return r
 }
 
 func (st *stream) fail(err error) bool {
@@ -175,16 +269,6 @@ func (st *stream) readError(err error) error {
 		return fmt.Errorf("read %s: %w", st.src.set.location, st.ctx.Err())
 	}
 	return fmt.Errorf("read %s after %d rows: %w%s", st.src.set.location, st.rows, err, st.hint(err))
-}
-
-func (st *stream) scanError(err error) error {
-	var se pgx.ScanArgError
-	if errors.As(err, &se) && se.ColumnIndex < len(st.names) {
-		return &connectors.DataError{Location: st.src.set.location, Column: st.names[se.ColumnIndex],
-			Reason: fmt.Sprintf("row %d cannot be read: %v", st.rows, se.Err),
-			Fix:    "cast the column to text in source.query (col::text)"}
-	}
-	return fmt.Errorf("read %s, row %d: %w", st.src.set.location, st.rows, err)
 }
 
 func (st *stream) valueError(col int, err error) error {

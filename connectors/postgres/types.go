@@ -1,9 +1,12 @@
 package postgres
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"math/big"
+	"math/bits"
 	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -12,19 +15,15 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-// cell is where one column's value of the current row is scanned, and how
-// it goes into the column's Arrow builder.
-type cell struct {
-	target any
-	put    func(b array.Builder) error
-}
+// putFunc appends one value, in PostgreSQL's binary format, to the
+// builder it was made for; v is nil for NULL.
+type putFunc func(v []byte) error
 
-// pgType is how a PostgreSQL type is read: its Arrow type and the cells of
-// a scalar column and of an array column of it.
+// pgType is how a PostgreSQL type is read: its Arrow type and how its
+// binary values go into a builder of that type.
 type pgType struct {
 	arrow arrow.DataType
-	cell  func() cell
-	list  func() cell // nil: no arrays of it
+	put   func(b array.Builder) putFunc
 }
 
 // valueError is a value that its Arrow column cannot hold.
@@ -36,25 +35,7 @@ func (e *valueError) Error() string { return e.reason }
 
 // textType is the type of a column read as its PostgreSQL text form:
 // text types, and every type without a mapping of its own (cast to text).
-var textType = pgType{
-	arrow: arrow.BinaryTypes.String,
-	cell: func() cell {
-		v := new(pgtype.DriverBytes) // borrowed until the next row: copied by Append
-		return cell{v, func(b array.Builder) error {
-			sb := b.(*array.StringBuilder)
-			if *v == nil {
-				sb.AppendNull()
-				return nil
-			}
-			sb.BinaryBuilder.Append(*v)
-			return nil
-		}}
-	},
-	list: func() cell {
-		v := new(pgtype.Array[pgtype.Text])
-		return cell{v, func(b array.Builder) error { return putList(b, v, putText) }}
-	},
-}
+var textType = pgType{arrow: arrow.BinaryTypes.String, put: putString}
 
 // arrayElem maps the array types read as Arrow lists to their element type.
 var arrayElem = map[uint32]uint32{
@@ -86,7 +67,10 @@ func typeFor(oid uint32, typmod int32) (pgType, bool) {
 		if !ok {
 			return pgType{}, false
 		}
-		return pgType{arrow: arrow.ListOf(t.arrow), cell: t.list}, true
+		return pgType{arrow: arrow.ListOf(t.arrow), put: func(b array.Builder) putFunc {
+			lb := b.(*array.ListBuilder)
+			return putList(lb, t.put(lb.ValueBuilder()))
+		}}, true
 	}
 	return scalarType(oid, typmod)
 }
@@ -94,37 +78,37 @@ func typeFor(oid uint32, typmod int32) (pgType, bool) {
 func scalarType(oid uint32, typmod int32) (pgType, bool) {
 	switch oid {
 	case pgtype.BoolOID:
-		return kind(arrow.FixedWidthTypes.Boolean, putBool), true
+		return pgType{arrow.FixedWidthTypes.Boolean, putBool}, true
 	case pgtype.Int2OID:
-		return kind(arrow.PrimitiveTypes.Int16, putInt2), true
+		return pgType{arrow.PrimitiveTypes.Int16, putInt2}, true
 	case pgtype.Int4OID:
-		return kind(arrow.PrimitiveTypes.Int32, putInt4), true
+		return pgType{arrow.PrimitiveTypes.Int32, putInt4}, true
 	case pgtype.Int8OID:
-		return kind(arrow.PrimitiveTypes.Int64, putInt8), true
+		return pgType{arrow.PrimitiveTypes.Int64, putInt8}, true
 	case pgtype.Float4OID:
-		return kind(arrow.PrimitiveTypes.Float32, putFloat4), true
+		return pgType{arrow.PrimitiveTypes.Float32, putFloat4}, true
 	case pgtype.Float8OID:
-		return kind(arrow.PrimitiveTypes.Float64, putFloat8), true
+		return pgType{arrow.PrimitiveTypes.Float64, putFloat8}, true
 	case pgtype.NumericOID:
 		if p, s, ok := numericTypmod(typmod); ok {
-			return kind(&arrow.Decimal128Type{Precision: p, Scale: s}, putDecimal(p, s)), true
+			return pgType{&arrow.Decimal128Type{Precision: p, Scale: s}, putDecimal(p, s)}, true
 		}
 		// No precision, or more than decimal128 holds: a double.
-		return kind(arrow.PrimitiveTypes.Float64, putFloat8), true
-	case pgtype.TextOID, pgtype.VarcharOID, pgtype.BPCharOID, pgtype.NameOID:
+		return pgType{arrow.PrimitiveTypes.Float64, putNumericFloat}, true
+	case pgtype.TextOID, pgtype.VarcharOID, pgtype.BPCharOID, pgtype.NameOID, pgtype.JSONOID:
 		return textType, true
+	case pgtype.JSONBOID:
+		return pgType{arrow.BinaryTypes.String, putJSONB}, true
 	case pgtype.DateOID:
-		return kind(arrow.FixedWidthTypes.Date32, putDate), true
+		return pgType{arrow.FixedWidthTypes.Date32, putDate}, true
 	case pgtype.TimestampOID:
-		return kind(&arrow.TimestampType{Unit: arrow.Microsecond}, putTimestamp), true
+		return pgType{&arrow.TimestampType{Unit: arrow.Microsecond}, putTimestamp}, true
 	case pgtype.TimestamptzOID:
-		return kind(&arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, putTimestamptz), true
+		return pgType{&arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, putTimestamp}, true
 	case pgtype.UUIDOID:
-		return kind(arrow.BinaryTypes.String, putUUID), true
-	case pgtype.JSONOID, pgtype.JSONBOID:
-		return kind(arrow.BinaryTypes.String, putJSON), true
+		return pgType{arrow.BinaryTypes.String, putUUID}, true
 	case pgtype.ByteaOID:
-		return kind(arrow.BinaryTypes.Binary, putBytea), true
+		return pgType{arrow.BinaryTypes.Binary, putBytea}, true
 	}
 	return pgType{}, false
 }
@@ -145,226 +129,491 @@ func numericTypmod(typmod int32) (p, s int32, ok bool) {
 	return p, s, true
 }
 
-// kind is the pgType whose values scan into a T and go into a builder with
-// put, in scalar and in array columns.
-func kind[T any](dt arrow.DataType, put func(array.Builder, *T) error) pgType {
-	return pgType{
-		arrow: dt,
-		cell: func() cell {
-			v := new(T)
-			return cell{v, func(b array.Builder) error { return put(b, v) }}
-		},
-		list: func() cell {
-			v := new(pgtype.Array[T])
-			return cell{v, func(b array.Builder) error { return putList(b, v, put) }}
-		},
-	}
+// sizeError is a binary value whose length its type does not have.
+func sizeError(v []byte, want string) error {
+	return fmt.Errorf("a binary value of %d bytes, want %s", len(v), want)
 }
 
-func putList[T any](b array.Builder, v *pgtype.Array[T], put func(array.Builder, *T) error) error {
-	lb := b.(*array.ListBuilder)
-	if !v.Valid {
-		lb.AppendNull()
-		return nil
-	}
-	if len(v.Dims) > 1 {
-		return &valueError{
-			value:  fmt.Sprintf("an array of %d dimensions", len(v.Dims)),
-			reason: "multi-dimensional arrays are not read",
-			fix:    "read the column as text (col::text) or unnest it in source.query",
+// putList reads PostgreSQL's binary arrays: ndim, has-null flag, element
+// type, (size, lower bound) per dimension, then each element as an int32
+// length (-1 for NULL) and its bytes.
+func putList(lb *array.ListBuilder, elem putFunc) putFunc {
+	return func(v []byte) error {
+		if v == nil {
+			lb.AppendNull()
+			return nil
 		}
-	}
-	lb.Append(true)
-	vb := lb.ValueBuilder()
-	for i := range v.Elements {
-		if err := put(vb, &v.Elements[i]); err != nil {
-			return err
+		if len(v) < 12 {
+			return sizeError(v, "an array")
 		}
-	}
-	return nil
-}
-
-func putBool(b array.Builder, v *pgtype.Bool) error {
-	if !v.Valid {
-		b.AppendNull()
+		ndim := int(int32(binary.BigEndian.Uint32(v)))
+		if ndim > 1 {
+			return &valueError{
+				value:  fmt.Sprintf("an array of %d dimensions", ndim),
+				reason: "multi-dimensional arrays are not read",
+				fix:    "read the column as text (col::text) or unnest it in source.query",
+			}
+		}
+		lb.Append(true)
+		if ndim <= 0 {
+			return nil
+		}
+		if len(v) < 20 {
+			return sizeError(v, "a one-dimensional array")
+		}
+		n := int(int32(binary.BigEndian.Uint32(v[12:])))
+		rest := v[20:]
+		for range n {
+			if len(rest) < 4 {
+				return sizeError(v, "a complete array")
+			}
+			l := int(int32(binary.BigEndian.Uint32(rest)))
+			rest = rest[4:]
+			if l < 0 {
+				if err := elem(nil); err != nil {
+					return err
+				}
+				continue
+			}
+			if l > len(rest) {
+				return sizeError(v, "a complete array")
+			}
+			if err := elem(rest[:l:l]); err != nil {
+				return err
+			}
+			rest = rest[l:]
+		}
 		return nil
 	}
-	b.(*array.BooleanBuilder).Append(v.Bool)
-	return nil
 }
 
-func putInt2(b array.Builder, v *pgtype.Int2) error {
-	if !v.Valid {
-		b.AppendNull()
+func putBool(b array.Builder) putFunc {
+	bb := b.(*array.BooleanBuilder)
+	return func(v []byte) error {
+		switch {
+		case v == nil:
+			bb.AppendNull()
+		case len(v) != 1:
+			return sizeError(v, "1")
+		default:
+			bb.Append(v[0] != 0)
+		}
 		return nil
 	}
-	b.(*array.Int16Builder).Append(v.Int16)
-	return nil
 }
 
-func putInt4(b array.Builder, v *pgtype.Int4) error {
-	if !v.Valid {
-		b.AppendNull()
+func putInt2(b array.Builder) putFunc {
+	ib := b.(*array.Int16Builder)
+	return func(v []byte) error {
+		switch {
+		case v == nil:
+			ib.AppendNull()
+		case len(v) != 2:
+			return sizeError(v, "2")
+		default:
+			ib.Append(int16(binary.BigEndian.Uint16(v)))
+		}
 		return nil
 	}
-	b.(*array.Int32Builder).Append(v.Int32)
-	return nil
 }
 
-func putInt8(b array.Builder, v *pgtype.Int8) error {
-	if !v.Valid {
-		b.AppendNull()
+func putInt4(b array.Builder) putFunc {
+	ib := b.(*array.Int32Builder)
+	return func(v []byte) error {
+		switch {
+		case v == nil:
+			ib.AppendNull()
+		case len(v) != 4:
+			return sizeError(v, "4")
+		default:
+			ib.Append(int32(binary.BigEndian.Uint32(v)))
+		}
 		return nil
 	}
-	b.(*array.Int64Builder).Append(v.Int64)
-	return nil
 }
 
-func putFloat4(b array.Builder, v *pgtype.Float4) error {
-	if !v.Valid {
-		b.AppendNull()
+func putInt8(b array.Builder) putFunc {
+	ib := b.(*array.Int64Builder)
+	return func(v []byte) error {
+		switch {
+		case v == nil:
+			ib.AppendNull()
+		case len(v) != 8:
+			return sizeError(v, "8")
+		default:
+			ib.Append(int64(binary.BigEndian.Uint64(v)))
+		}
 		return nil
 	}
-	b.(*array.Float32Builder).Append(v.Float32)
-	return nil
 }
 
-func putFloat8(b array.Builder, v *pgtype.Float8) error {
-	if !v.Valid {
-		b.AppendNull()
+func putFloat4(b array.Builder) putFunc {
+	fb := b.(*array.Float32Builder)
+	return func(v []byte) error {
+		switch {
+		case v == nil:
+			fb.AppendNull()
+		case len(v) != 4:
+			return sizeError(v, "4")
+		default:
+			fb.Append(math.Float32frombits(binary.BigEndian.Uint32(v)))
+		}
 		return nil
 	}
-	b.(*array.Float64Builder).Append(v.Float64)
-	return nil
 }
 
-func putText(b array.Builder, v *pgtype.Text) error {
-	if !v.Valid {
-		b.AppendNull()
+func putFloat8(b array.Builder) putFunc {
+	fb := b.(*array.Float64Builder)
+	return func(v []byte) error {
+		switch {
+		case v == nil:
+			fb.AppendNull()
+		case len(v) != 8:
+			return sizeError(v, "8")
+		default:
+			fb.Append(math.Float64frombits(binary.BigEndian.Uint64(v)))
+		}
 		return nil
 	}
-	b.(*array.StringBuilder).Append(v.String)
-	return nil
 }
 
-func putJSON(b array.Builder, v *[]byte) error {
-	if *v == nil {
-		b.AppendNull()
+// putString appends text as it is: text, varchar, char(n), name, json,
+// and the columns cast to text.
+func putString(b array.Builder) putFunc {
+	sb := b.(*array.StringBuilder)
+	return func(v []byte) error {
+		if v == nil {
+			sb.AppendNull()
+			return nil
+		}
+		sb.BinaryBuilder.Append(v)
 		return nil
 	}
-	b.(*array.StringBuilder).BinaryBuilder.Append(*v)
-	return nil
 }
 
-func putBytea(b array.Builder, v *[]byte) error {
-	if *v == nil {
-		b.AppendNull()
+// putJSONB appends a jsonb's text: its binary form is a version byte, 1,
+// then the text.
+func putJSONB(b array.Builder) putFunc {
+	sb := b.(*array.StringBuilder)
+	return func(v []byte) error {
+		switch {
+		case v == nil:
+			sb.AppendNull()
+		case len(v) == 0 || v[0] != 1:
+			return fmt.Errorf("a jsonb value of an unknown version")
+		default:
+			sb.BinaryBuilder.Append(v[1:])
+		}
 		return nil
 	}
-	b.(*array.BinaryBuilder).Append(*v)
-	return nil
 }
 
-func putUUID(b array.Builder, v *pgtype.UUID) error {
-	if !v.Valid {
-		b.AppendNull()
+func putBytea(b array.Builder) putFunc {
+	bb := b.(*array.BinaryBuilder)
+	return func(v []byte) error {
+		if v == nil {
+			bb.AppendNull()
+			return nil
+		}
+		bb.Append(v)
 		return nil
 	}
+}
+
+func putUUID(b array.Builder) putFunc {
+	sb := b.(*array.StringBuilder)
 	var buf [36]byte
-	u := v.Bytes
-	hex.Encode(buf[0:8], u[0:4])
-	buf[8] = '-'
-	hex.Encode(buf[9:13], u[4:6])
-	buf[13] = '-'
-	hex.Encode(buf[14:18], u[6:8])
-	buf[18] = '-'
-	hex.Encode(buf[19:23], u[8:10])
-	buf[23] = '-'
-	hex.Encode(buf[24:], u[10:])
-	b.(*array.StringBuilder).BinaryBuilder.Append(buf[:])
-	return nil
+	return func(u []byte) error {
+		switch {
+		case u == nil:
+			sb.AppendNull()
+			return nil
+		case len(u) != 16:
+			return sizeError(u, "16")
+		}
+		hex.Encode(buf[0:8], u[0:4])
+		buf[8] = '-'
+		hex.Encode(buf[9:13], u[4:6])
+		buf[13] = '-'
+		hex.Encode(buf[14:18], u[6:8])
+		buf[18] = '-'
+		hex.Encode(buf[19:23], u[8:10])
+		buf[23] = '-'
+		hex.Encode(buf[24:], u[10:])
+		sb.BinaryBuilder.Append(buf[:])
+		return nil
+	}
 }
 
 // infinite is the error of an infinite date or time, which Arrow cannot
 // hold.
-func infinite(m pgtype.InfinityModifier) error {
-	return &valueError{value: m.String(), reason: "an infinite date or time has no Arrow value",
+func infinite(negative bool) error {
+	value := "infinity"
+	if negative {
+		value = "-infinity"
+	}
+	return &valueError{value: value, reason: "an infinite date or time has no Arrow value",
 		fix: "replace it in source.query, e.g. NULLIF(col, 'infinity')"}
 }
 
-func putDate(b array.Builder, v *pgtype.Date) error {
-	if !v.Valid {
-		b.AppendNull()
+// Dates and times count from 2000-01-01 in PostgreSQL, from 1970-01-01 in
+// Arrow.
+const (
+	pgEpochDays   = 10957
+	pgEpochMicros = pgEpochDays * 86400 * 1_000_000
+)
+
+func putDate(b array.Builder) putFunc {
+	db := b.(*array.Date32Builder)
+	return func(v []byte) error {
+		switch {
+		case v == nil:
+			db.AppendNull()
+			return nil
+		case len(v) != 4:
+			return sizeError(v, "4")
+		}
+		d := int32(binary.BigEndian.Uint32(v))
+		if d == math.MaxInt32 || d == math.MinInt32 {
+			return infinite(d < 0)
+		}
+		db.Append(arrow.Date32(d + pgEpochDays))
 		return nil
 	}
-	if v.InfinityModifier != pgtype.Finite {
-		return infinite(v.InfinityModifier)
-	}
-	b.(*array.Date32Builder).Append(arrow.Date32FromTime(v.Time))
-	return nil
 }
 
-func putTimestamp(b array.Builder, v *pgtype.Timestamp) error {
-	if !v.Valid {
-		b.AppendNull()
+func putTimestamp(b array.Builder) putFunc {
+	tb := b.(*array.TimestampBuilder)
+	return func(v []byte) error {
+		switch {
+		case v == nil:
+			tb.AppendNull()
+			return nil
+		case len(v) != 8:
+			return sizeError(v, "8")
+		}
+		t := int64(binary.BigEndian.Uint64(v))
+		if t == math.MaxInt64 || t == math.MinInt64 {
+			return infinite(t < 0)
+		}
+		tb.Append(arrow.Timestamp(t + pgEpochMicros))
 		return nil
 	}
-	if v.InfinityModifier != pgtype.Finite {
-		return infinite(v.InfinityModifier)
-	}
-	b.(*array.TimestampBuilder).Append(arrow.Timestamp(v.Time.UnixMicro()))
-	return nil
 }
 
-func putTimestamptz(b array.Builder, v *pgtype.Timestamptz) error {
-	if !v.Valid {
-		b.AppendNull()
+// numeric is a binary numeric: its base-10000 digits, the weight of the
+// first, its sign.
+type numeric struct {
+	digits []byte // ndigits big-endian int16
+	weight int
+	sign   uint16
+}
+
+const (
+	numericNeg    = 0x4000
+	numericNaN    = 0xC000
+	numericPosInf = 0xD000
+	numericNegInf = 0xF000
+)
+
+func parseNumeric(v []byte) (numeric, error) {
+	if len(v) < 8 {
+		return numeric{}, sizeError(v, "a numeric")
+	}
+	n := int(binary.BigEndian.Uint16(v))
+	if len(v) != 8+2*n {
+		return numeric{}, sizeError(v, "a numeric")
+	}
+	return numeric{digits: v[8:], weight: int(int16(binary.BigEndian.Uint16(v[2:]))), sign: binary.BigEndian.Uint16(v[4:])}, nil
+}
+
+// special is the text of NaN and the infinities; "" for a number.
+func (n numeric) special() string {
+	switch n.sign {
+	case numericNaN:
+		return "NaN"
+	case numericPosInf:
+		return "infinity"
+	case numericNegInf:
+		return "-infinity"
+	}
+	return ""
+}
+
+// exp is the power of ten of the last digit.
+func (n numeric) exp() int { return 4 * (n.weight - len(n.digits)/2 + 1) }
+
+// small returns the digits as an integer when they fit in 16 decimal
+// digits.
+func (n numeric) small() (uint64, bool) {
+	if len(n.digits) > 8 {
+		return 0, false
+	}
+	var x uint64
+	for i := 0; i < len(n.digits); i += 2 {
+		x = x*10000 + uint64(binary.BigEndian.Uint16(n.digits[i:]))
+	}
+	return x, true
+}
+
+// appendDigits appends the digits as a decimal integer.
+func (n numeric) appendDigits(b []byte) []byte {
+	if n.sign == numericNeg {
+		b = append(b, '-')
+	}
+	if len(n.digits) == 0 {
+		return append(b, '0')
+	}
+	for i := 0; i < len(n.digits); i += 2 {
+		d := binary.BigEndian.Uint16(n.digits[i:])
+		if i == 0 {
+			b = strconv.AppendUint(b, uint64(d), 10)
+			continue
+		}
+		b = append(b, byte('0'+d/1000), byte('0'+d/100%10), byte('0'+d/10%10), byte('0'+d%10))
+	}
+	return b
+}
+
+// String is the value as <digits>e<exp>.
+func (n numeric) String() string {
+	if s := n.special(); s != "" {
+		return s
+	}
+	b := n.appendDigits(nil)
+	if len(n.digits) == 0 {
+		return string(b)
+	}
+	return string(strconv.AppendInt(append(b, 'e'), int64(n.exp()), 10))
+}
+
+// pow10u holds the powers of ten that a uint64 holds.
+var pow10u = func() (p [20]uint64) {
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
+
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// float returns the nearest double.
+func (n numeric) float() float64 {
+	switch n.sign {
+	case numericNaN:
+		return math.NaN()
+	case numericPosInf:
+		return math.Inf(1)
+	case numericNegInf:
+		return math.Inf(-1)
+	}
+	if len(n.digits) == 0 {
+		return 0
+	}
+	e := n.exp()
+	if x, ok := n.small(); ok && x < 1<<53 && e >= -22 && e <= 22 {
+		// Both exact: one correctly rounded operation.
+		f := float64(x)
+		if e < 0 {
+			f /= pow10[-e]
+		} else {
+			f *= pow10[e]
+		}
+		if n.sign == numericNeg {
+			f = -f
+		}
+		return f
+	}
+	var buf [64]byte
+	b := strconv.AppendInt(append(n.appendDigits(buf[:0]), 'e'), int64(e), 10)
+	f, _ := strconv.ParseFloat(string(b), 64) // out of range: ±Inf or 0, as PostgreSQL's float8 cast would fail
+	return f
+}
+
+// putNumericFloat appends numerics of a column without a precision as
+// doubles.
+func putNumericFloat(b array.Builder) putFunc {
+	fb := b.(*array.Float64Builder)
+	return func(v []byte) error {
+		if v == nil {
+			fb.AppendNull()
+			return nil
+		}
+		n, err := parseNumeric(v)
+		if err != nil {
+			return err
+		}
+		fb.Append(n.float())
 		return nil
 	}
-	if v.InfinityModifier != pgtype.Finite {
-		return infinite(v.InfinityModifier)
-	}
-	b.(*array.TimestampBuilder).Append(arrow.Timestamp(v.Time.UnixMicro()))
-	return nil
 }
 
 // putDecimal appends numerics of a numeric(p,s) column, exactly.
-func putDecimal(p, s int32) func(array.Builder, *pgtype.Numeric) error {
-	return func(b array.Builder, v *pgtype.Numeric) error {
-		if !v.Valid {
-			b.AppendNull()
+func putDecimal(p, s int32) func(array.Builder) putFunc {
+	return func(b array.Builder) putFunc {
+		db := b.(*array.Decimal128Builder)
+		return func(v []byte) error {
+			if v == nil {
+				db.AppendNull()
+				return nil
+			}
+			n, err := parseNumeric(v)
+			if err != nil {
+				return err
+			}
+			if text := n.special(); text != "" {
+				return &valueError{value: text, reason: fmt.Sprintf("not a number that decimal(%d,%d) holds", p, s),
+					fix: "replace it in source.query, e.g. NULLIF(col, 'NaN'), or cast the column to float8"}
+			}
+			d, ok := n.decimal(s)
+			if !ok || !d.FitsInPrecision(p) {
+				return &valueError{value: n.String(), reason: fmt.Sprintf("does not fit decimal(%d,%d)", p, s),
+					fix: "check the column's type in PostgreSQL"}
+			}
+			db.Append(d)
 			return nil
 		}
-		if v.NaN || v.InfinityModifier != pgtype.Finite {
-			text := "NaN"
-			if !v.NaN {
-				text = v.InfinityModifier.String()
-			}
-			return &valueError{value: text, reason: fmt.Sprintf("not a number that decimal(%d,%d) holds", p, s),
-				fix: "replace it in source.query, e.g. NULLIF(col, 'NaN'), or cast the column to float8"}
-		}
-		n, ok := toDecimal(v.Int, v.Exp, s)
-		if !ok || !n.FitsInPrecision(p) {
-			return &valueError{value: numericString(v), reason: fmt.Sprintf("does not fit decimal(%d,%d)", p, s),
-				fix: "check the column's type in PostgreSQL"}
-		}
-		b.(*array.Decimal128Builder).Append(n)
-		return nil
 	}
 }
 
-// toDecimal returns i * 10^exp as a decimal of the given scale, false when
+// decimal returns the number as a decimal of the given scale, false when
 // it would lose digits or overflow.
-func toDecimal(i *big.Int, exp, scale int32) (decimal128.Num, bool) {
-	if i == nil {
+func (n numeric) decimal(scale int32) (decimal128.Num, bool) {
+	if len(n.digits) == 0 {
 		return decimal128.Num{}, true
 	}
-	shift := exp + scale
-	if i.IsInt64() && shift >= -38 && shift <= 38 {
-		n, err := decimal128.FromI64(i.Int64()).Rescale(0, shift)
-		return n, err == nil
+	shift := int32(n.exp()) + scale
+	if x, ok := n.small(); ok && shift >= -19 && shift <= 19 {
+		// x is below 10^16: x * 10^shift fits in 128 bits.
+		var d decimal128.Num
+		if shift >= 0 {
+			hi, lo := bits.Mul64(x, pow10u[shift])
+			d = decimal128.New(int64(hi), lo)
+		} else {
+			p := pow10u[-shift]
+			if x%p != 0 {
+				return decimal128.Num{}, false
+			}
+			d = decimal128.New(0, x/p)
+		}
+		if n.sign == numericNeg {
+			d = d.Negate()
+		}
+		return d, true
 	}
-	x := new(big.Int).Set(i)
+	i, ok := new(big.Int).SetString(string(n.appendDigits(nil)), 10)
+	if !ok {
+		return decimal128.Num{}, false
+	}
+	return toDecimal(i, shift)
+}
+
+// toDecimal returns i * 10^shift, false when it would lose digits or
+// overflow.
+func toDecimal(i *big.Int, shift int32) (decimal128.Num, bool) {
+	x := i
 	pow := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(abs(shift))), nil)
 	if shift >= 0 {
 		x.Mul(x, pow)
@@ -386,11 +635,4 @@ func abs(x int32) int32 {
 		return -x
 	}
 	return x
-}
-
-func numericString(v *pgtype.Numeric) string {
-	if v.Int == nil {
-		return "0"
-	}
-	return v.Int.String() + "e" + strconv.Itoa(int(v.Exp))
 }
