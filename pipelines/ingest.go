@@ -115,7 +115,7 @@ func (w *Workspace) failed(ctx context.Context, log zerolog.Logger, snap catalog
 	if ferr := w.Catalog.FinishSnapshot(context.WithoutCancel(ctx), snap); ferr != nil {
 		err = errors.Join(err, ferr)
 	}
-	log.Error().Err(err).Int64("snapshot", snap.ID).Msg("ingest failed; the previous snapshot stands")
+	log.Error().Str("error", LogSafeError(err, snap.Access)).Int64("snapshot", snap.ID).Msg("ingest failed; the previous snapshot stands")
 	w.emitSnapshotLineage(ctx, snap)
 	return snap, fmt.Errorf("ingest %s: %w", snap.Dataset, err)
 }
@@ -179,7 +179,7 @@ func (w *Workspace) load(ctx context.Context, d catalog.Dataset, src connectors.
 		return w.unchanged(ctx, snap, prev)
 	}
 	if err != nil {
-		return snap, err
+		return snap, &openError{err}
 	}
 	defer stream.Release()
 	snap.Location = stream.Fingerprint().Location
@@ -523,3 +523,11 @@ func duckType(t arrow.DataType) string {
 
 // quoteIdent quotes a DuckDB identifier.
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// openError is a source that failed to open: it could not connect, find
+// its table or file, or read its header. Apart from a *connectors.DataError
+// in it, it says nothing of the data's values (see LogSafeError).
+type openError struct{ err error }
+
+func (e *openError) Error() string { return e.err.Error() }
+func (e *openError) Unwrap() error { return e.err }

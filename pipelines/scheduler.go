@@ -590,7 +590,7 @@ func (s *Scheduler) finish(ctx context.Context, j *job, run catalog.Run, log zer
 		if err == nil || ctx.Err() != nil || !Transient(err) || run.Attempts >= s.opts.Retry.Attempts {
 			break
 		}
-		log.Warn().Err(err).Int("attempt", run.Attempts).Dur("retry_in", wait).Msg("transient failure; trying again")
+		log.Warn().Str("error", LogSafeError(err, s.ws.JobLevel(ctx, j.Node, nil))).Int("attempt", run.Attempts).Dur("retry_in", wait).Msg("transient failure; trying again")
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
@@ -615,7 +615,7 @@ func (s *Scheduler) finish(ctx context.Context, j *job, run catalog.Run, log zer
 	}
 	ev := log.Info()
 	if run.Status == catalog.Failed || run.Status == catalog.Cancelled {
-		ev = log.Error().Str("error", run.Error)
+		ev = log.Error().Str("error", LogSafeError(err, s.ws.JobLevel(ctx, j.Node, nil)))
 	}
 	ev.Str("status", string(run.Status)).Int64("rows", run.Rows).Int("attempts", run.Attempts).
 		Int64("snapshot", run.Snapshot).Dur("took", run.Duration()).Msg("run finished")

@@ -394,7 +394,7 @@ func (s *server) runs(r *http.Request, f catalog.RunFilter) ([]apiRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	levels, err := s.levels(r.Context())
+	levels, err := s.ws.DatasetLevels(r.Context())
 	if err != nil {
 		return nil, err
 	}
@@ -403,7 +403,7 @@ func (s *server) runs(r *http.Request, f catalog.RunFilter) ([]apiRun, error) {
 	for _, run := range runs {
 		l, ok := jobLevels[run.Job]
 		if !ok {
-			l = s.levelOfJob(r.Context(), run.Job, levels)
+			l = s.ws.JobLevel(r.Context(), run.Job, levels)
 			jobLevels[run.Job] = l
 		}
 		out = append(out, newAPIRun(run, l))
@@ -440,12 +440,12 @@ func (s *server) apiRun(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	levels, err := s.levels(r.Context())
+	levels, err := s.ws.DatasetLevels(r.Context())
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newAPIRun(run, s.levelOfJob(r.Context(), run.Job, levels)))
+	writeJSON(w, http.StatusOK, newAPIRun(run, s.ws.JobLevel(r.Context(), run.Job, levels)))
 }
 
 func (s *server) apiLineage(w http.ResponseWriter, r *http.Request) {

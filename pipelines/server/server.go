@@ -354,54 +354,6 @@ func (s *server) apiNotFound(w http.ResponseWriter, r *http.Request) {
 		"the endpoints are /api/datasets, /api/datasets/{id}, /api/datasets/{id}/snapshots, /api/datasets/{id}/ingest, /api/runs, /api/runs/{id}, /api/lineage/{node}, /api/projects, /api/projects/{project}/indicators and /api/catalog.jsonld")
 }
 
-// levelOfJob returns the level of what a run of job reads or writes: its
-// dataset's for an ingest, its output's for a pipeline, the highest of its
-// inputs for a project; NonPublic when unknown.
-func (s *server) levelOfJob(ctx context.Context, job catalog.Node, levels map[string]catalog.Level) catalog.Level {
-	switch job.Kind() {
-	case catalog.KindDataset:
-		if l, ok := levels[job.Name()]; ok {
-			return l
-		}
-	case catalog.KindPipeline:
-		for _, p := range s.ws.Pipelines() {
-			if p.Name == job.Name() {
-				if l, ok := levels[p.Output.ID]; ok {
-					return l
-				}
-			}
-		}
-	case catalog.KindProject:
-		inputs, err := s.ws.ProjectInputs(ctx, job.Name())
-		if err != nil {
-			return catalog.NonPublic
-		}
-		l := catalog.Public
-		for _, in := range inputs {
-			li, ok := levels[in]
-			if !ok {
-				return catalog.NonPublic
-			}
-			l = catalog.Max(l, li)
-		}
-		return l
-	}
-	return catalog.NonPublic
-}
-
-// levels returns every dataset's level, by id.
-func (s *server) levels(ctx context.Context) (map[string]catalog.Level, error) {
-	ds, err := s.ws.Catalog.Datasets(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]catalog.Level, len(ds))
-	for _, d := range ds {
-		out[d.ID] = d.Access
-	}
-	return out, nil
-}
-
 // withheld is what replaces the error of a run or snapshot above public.
 const withheld = "withheld: the error of an ingest or run above public may quote values of its data; read it on the server with `datalab dataset show ID` or `datalab runs`"
 
