@@ -44,6 +44,9 @@ type loaded struct {
 	// Checkpoint is the CHECKPOINT run after the load, not in Elapsed: the
 	// work the load left for DuckDB to do later.
 	Checkpoint time.Duration
+	// CPU is the CPU time of the process during Elapsed, Others the rest of
+	// the machine's (a PostgreSQL server's, say).
+	CPU, Others time.Duration
 	// DB is the DuckDB file, Table the table's qualified name in it.
 	DB, Table string
 }
@@ -166,9 +169,10 @@ func ingestDataset(ctx context.Context, work string, kinds *connectors.Registry,
 			return res, err
 		}
 	}
-	start := time.Now()
+	mark, start := markCPU(), time.Now()
 	snap, err := ws.Ingest(ctx, id, pipelines.IngestOptions{})
 	res.Elapsed = time.Since(start)
+	res.CPU, res.Others = cpuSince(mark)
 	if err != nil {
 		return res, err
 	}

@@ -46,6 +46,8 @@ type result struct {
 	Rows       int64   `json:"rows"`
 	Bytes      int64   `json:"bytes,omitempty"` // read, when the file size does not say
 	RSS        int64   `json:"rss"`             // peak, bytes, set by the parent
+	CPU        float64 `json:"cpu"`             // seconds of the child's CPU time in Seconds
+	Others     float64 `json:"others"`          // seconds of the rest of the machine's CPU time in Seconds
 }
 
 // config is the command line.
@@ -299,15 +301,18 @@ func child(args []string) error {
 		res, err = loadNaive(ctx, work, in)
 	case "pgcopy":
 		res, bytes, err = copyPostgres(ctx, table)
+	case "pgread":
+		res, err = readPostgres(ctx, table)
 	case "pgdatalab":
 		res, err = loadPostgres(ctx, work, table)
 	default:
-		err = fmt.Errorf("unknown method %q: use duckdb, datalab, naive, pgcopy or pgdatalab", args[0])
+		err = fmt.Errorf("unknown method %q: use duckdb, datalab, naive, pgcopy, pgread or pgdatalab", args[0])
 	}
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(os.Stdout).Encode(result{Seconds: res.Elapsed.Seconds(), Checkpoint: res.Checkpoint.Seconds(), Rows: res.Rows, Bytes: bytes})
+	return json.NewEncoder(os.Stdout).Encode(result{Seconds: res.Elapsed.Seconds(), Checkpoint: res.Checkpoint.Seconds(), Rows: res.Rows, Bytes: bytes,
+		CPU: res.CPU.Seconds(), Others: res.Others.Seconds()})
 }
 
 func median(xs []float64) float64 {

@@ -37,6 +37,7 @@ type stream struct {
 	cols    []column
 	targets []any
 	rb      *array.RecordBuilder
+	shape   connectors.BatchShape // of the last batch: room reserved for the next
 	hash    *rowHash
 	nrows   int64
 	size    int // bytes of the current batch
@@ -110,6 +111,7 @@ func (st *stream) Next() bool {
 	}
 	n := 0
 	st.size = 0
+	st.shape.Reserve(st.rb)
 	for n < st.batchRows && !st.complete && st.size < maxBatchBytes {
 		if !st.rows.Next() {
 			if err := st.rows.Err(); err != nil {
@@ -135,7 +137,9 @@ func (st *stream) Next() bool {
 		st.End()
 		return false
 	}
-	st.SetBatch(st.rb.NewRecordBatch())
+	rec := st.rb.NewRecordBatch()
+	st.shape = connectors.ShapeOf(rec)
+	st.SetBatch(rec)
 	return true
 }
 

@@ -70,18 +70,24 @@ func (p *copyPipe) finish(err error) {
 
 // copyReader decodes the tuples of a binary COPY stream: each field as an
 // int32 length (-1 for NULL) and its bytes, big-endian.
+//
+// It reads the pipe's chunks where they are: a chunk holds whole CopyData
+// messages, and the server sends a tuple per message, so a tuple is in one
+// chunk. Only the bytes of a tuple that would straddle two chunks are
+// copied, into carry.
 type copyReader struct {
-	pipe  *copyPipe
-	buf   []byte
-	r, w  int    // buf[r:w] is unread
-	chunk []byte // the rest of the chunk being copied into buf
-	taken []byte // the chunk to give back to the pipe
-	ends  []int  // offsets of the end of each field of the current tuple
-	eof   bool
+	pipe   *copyPipe
+	buf    []byte   // buf[r:] is unread: a chunk of the pipe, or carry
+	r      int      //
+	taken  []byte   // the chunk being read, to give back to the pipe
+	carry  []byte   // the end of a chunk and the next one, when a tuple straddles them
+	ends   []int    // offsets of the end of each field of the current tuple
+	fields [][]byte // the fields of the current tuple: nil for NULL
+	eof    bool
 }
 
 func newCopyReader(p *copyPipe) *copyReader {
-	return &copyReader{pipe: p, buf: make([]byte, 2*copyChunk)}
+	return &copyReader{pipe: p}
 }
 
 // close tells the writer to stop.
@@ -93,42 +99,46 @@ func (c *copyReader) close() {
 	}
 }
 
-// peek returns the next n unread bytes.
+// peek returns the next n unread bytes, contiguous.
 func (c *copyReader) peek(n int) ([]byte, error) {
-	for c.w-c.r < n {
-		if len(c.chunk) == 0 {
-			if c.taken != nil {
-				select {
-				case c.pipe.free <- c.taken[:0]:
-				default:
-				}
-				c.taken = nil
+	for len(c.buf)-c.r < n {
+		chunk, ok := <-c.pipe.full
+		if !ok {
+			if c.pipe.err != nil {
+				return nil, c.pipe.err
 			}
-			chunk, ok := <-c.pipe.full
-			if !ok {
-				if c.pipe.err != nil {
-					return nil, c.pipe.err
-				}
-				if c.w > c.r {
-					return nil, io.ErrUnexpectedEOF
-				}
-				return nil, io.EOF
+			if len(c.buf) > c.r {
+				return nil, io.ErrUnexpectedEOF
 			}
-			c.chunk, c.taken = chunk, chunk
+			return nil, io.EOF
 		}
-		if c.r > 0 && len(c.buf)-c.w < len(c.chunk) {
-			c.w = copy(c.buf, c.buf[c.r:c.w])
-			c.r = 0
+		rest := c.buf[c.r:]
+		if len(rest) == 0 {
+			c.giveBack()
+			c.buf, c.r, c.taken = chunk, 0, chunk
+			continue
 		}
-		if n > len(c.buf) {
-			c.buf = append(c.buf[:c.w], make([]byte, n-c.w)...)
-			c.buf = c.buf[:cap(c.buf)]
-		}
-		k := copy(c.buf[c.w:], c.chunk)
-		c.w += k
-		c.chunk = c.chunk[k:]
+		// A tuple straddles two chunks: join them in carry.
+		c.carry = append(append(c.carry[:0], rest...), chunk...)
+		c.giveBack()
+		c.taken = chunk
+		c.giveBack()
+		c.buf, c.r = c.carry, 0
 	}
 	return c.buf[c.r : c.r+n], nil
+}
+
+// giveBack returns the chunk read to the pipe, for the writer to fill
+// again.
+func (c *copyReader) giveBack() {
+	if c.taken == nil {
+		return
+	}
+	select {
+	case c.pipe.free <- c.taken[:0]:
+	default:
+	}
+	c.taken = nil
 }
 
 var copySignature = []byte("PGCOPY\n\xff\r\n\x00")
@@ -154,9 +164,44 @@ func (c *copyReader) header() error {
 }
 
 // next reads the next tuple of want fields: the tuple's bytes after its
-// field count, and the end of each field in them (c.ends); io.EOF after
-// the last. The bytes are valid until the next call.
+// field count, the end of each field in them (c.ends) and the fields
+// themselves (c.fields); io.EOF after the last. The bytes are valid until
+// the next call.
 func (c *copyReader) next(want int) ([]byte, error) {
+	if len(c.ends) != want {
+		c.ends, c.fields = make([]int, want), make([][]byte, want)
+	}
+	// The tuple is whole in buf: one pass over it.
+	b := c.buf[c.r:]
+	if len(b) >= 2 && int(int16(binary.BigEndian.Uint16(b))) == want {
+		off := 2
+		ends, fields := c.ends, c.fields
+		i := 0
+		for ; i < want && off+4 <= len(b); i++ {
+			l := int(int32(binary.BigEndian.Uint32(b[off:])))
+			off += 4
+			if l < 0 {
+				fields[i] = nil
+			} else {
+				if l > len(b)-off {
+					break
+				}
+				fields[i] = b[off : off+l : off+l]
+				off += l
+			}
+			ends[i] = off - 2
+		}
+		if i == want {
+			c.r += off
+			return b[2:off], nil
+		}
+	}
+	return c.nextAcross(want)
+}
+
+// nextAcross is next for a tuple that is not whole in buf, and for the
+// trailer.
+func (c *copyReader) nextAcross(want int) ([]byte, error) {
 	if c.eof {
 		return nil, io.EOF
 	}
@@ -171,14 +216,14 @@ func (c *copyReader) next(want int) ([]byte, error) {
 	if count == -1 {
 		c.eof = true
 		c.r += 2
+		c.giveBack()
 		return nil, io.EOF
 	}
 	if count != want {
 		return nil, fmt.Errorf("a tuple of %d fields, want %d", count, want)
 	}
-	c.ends = c.ends[:0]
 	off := 2
-	for range count {
+	for i := range count {
 		b, err := c.peek(off + 4)
 		if err != nil {
 			return nil, unexpected(err)
@@ -191,12 +236,12 @@ func (c *copyReader) next(want int) ([]byte, error) {
 				return nil, unexpected(err)
 			}
 		}
-		c.ends = append(c.ends, off)
+		c.ends[i] = off - 2
 	}
 	t := c.buf[c.r+2 : c.r+off]
 	c.r += off
-	for i := range c.ends {
-		c.ends[i] -= 2
+	for i := range c.fields {
+		c.fields[i] = c.field(t, i)
 	}
 	return t, nil
 }

@@ -15,6 +15,10 @@ import (
 	"github.com/datalab/datalab/connectors/sqlsource"
 )
 
+// reserveRows is how many rows decode makes room for at a time, in every
+// builder, before appending them without a check.
+const reserveRows = 1024
+
 // maxBatchBytes ends a batch early when its rows hold this much data, so
 // that a batch of very wide rows stays within Arrow's 32-bit offsets.
 const maxBatchBytes = 256 << 20
@@ -34,6 +38,7 @@ type stream struct {
 	names  []string
 	puts   []putFunc // of each column, into the builders of rb
 	rb     *array.RecordBuilder
+	shape  connectors.BatchShape // of the last batch: room reserved for the next
 	hash   *rowHash
 	rows   int64
 
@@ -218,7 +223,16 @@ func (st *stream) decode() decoded {
 		want++ // the cursor's text form, last
 	}
 	var cur []byte
+	st.shape.Reserve(st.rb)
+	room := 0 // rows the builders have room for: the puts write without a check
 	for n < st.batchRows && size < maxBatchBytes {
+		if n == room {
+			k := min(reserveRows, st.batchRows-n)
+			for _, b := range st.rb.Fields() {
+				b.Reserve(k)
+			}
+			room += k
+		}
 		t, err := st.rd.next(want)
 		if err == io.EOF {
 			r.end = true
@@ -232,13 +246,13 @@ func (st *stream) decode() decoded {
 		st.hash.row(values)
 		size += len(values)
 		for i, put := range st.puts {
-			if err := put(st.rd.field(t, i)); err != nil {
+			if err := put(st.rd.fields[i]); err != nil {
 				return decoded{err: st.valueError(i, err)}
 			}
 		}
 		if st.incremental {
 			// Rows come in the cursor's order: the last is the highest.
-			if v := st.rd.field(t, ncols); v != nil {
+			if v := st.rd.fields[ncols]; v != nil {
 				cur = append(cur[:0], v...)
 				r.hasCur = true
 			}
@@ -255,6 +269,7 @@ func (st *stream) decode() decoded {
 	}
 	if n > 0 {
 		r.rec = st.rb.NewRecordBatch()
+		st.shape = connectors.ShapeOf(r.rec)
 	}
 	return r
 }

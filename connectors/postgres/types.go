@@ -16,8 +16,20 @@ import (
 )
 
 // putFunc appends one value, in PostgreSQL's binary format, to the
-// builder it was made for; v is nil for NULL.
+// builder it was made for; v is nil for NULL. The builder must have room
+// for one more value (Reserve): fixed-width values are written without a
+// check. Bytes of strings and binaries grow as they come (appendBytes).
 type putFunc func(v []byte) error
+
+// appendBytes appends v to b, whose room for one more value is reserved,
+// the room for bytes doubling when v does not fit (ReserveData alone
+// grows by what is asked, which would copy the bytes at every value).
+func appendBytes(b *array.BinaryBuilder, v []byte) {
+	if b.DataLen()+len(v) > b.DataCap() {
+		b.ReserveData(max(len(v), b.DataCap()))
+	}
+	b.UnsafeAppend(v)
+}
 
 // pgType is how a PostgreSQL type is read: its Arrow type and how its
 // binary values go into a builder of that type.
@@ -162,6 +174,10 @@ func putList(lb *array.ListBuilder, elem putFunc) putFunc {
 			return sizeError(v, "a one-dimensional array")
 		}
 		n := int(int32(binary.BigEndian.Uint32(v[12:])))
+		if n < 0 || n > len(v)/4 {
+			return sizeError(v, "a complete array")
+		}
+		lb.ValueBuilder().Reserve(n)
 		rest := v[20:]
 		for range n {
 			if len(rest) < 4 {
@@ -192,11 +208,11 @@ func putBool(b array.Builder) putFunc {
 	return func(v []byte) error {
 		switch {
 		case v == nil:
-			bb.AppendNull()
+			bb.UnsafeAppendBoolToBitmap(false)
 		case len(v) != 1:
 			return sizeError(v, "1")
 		default:
-			bb.Append(v[0] != 0)
+			bb.UnsafeAppend(v[0] != 0)
 		}
 		return nil
 	}
@@ -207,11 +223,11 @@ func putInt2(b array.Builder) putFunc {
 	return func(v []byte) error {
 		switch {
 		case v == nil:
-			ib.AppendNull()
+			ib.UnsafeAppendBoolToBitmap(false)
 		case len(v) != 2:
 			return sizeError(v, "2")
 		default:
-			ib.Append(int16(binary.BigEndian.Uint16(v)))
+			ib.UnsafeAppend(int16(binary.BigEndian.Uint16(v)))
 		}
 		return nil
 	}
@@ -222,11 +238,11 @@ func putInt4(b array.Builder) putFunc {
 	return func(v []byte) error {
 		switch {
 		case v == nil:
-			ib.AppendNull()
+			ib.UnsafeAppendBoolToBitmap(false)
 		case len(v) != 4:
 			return sizeError(v, "4")
 		default:
-			ib.Append(int32(binary.BigEndian.Uint32(v)))
+			ib.UnsafeAppend(int32(binary.BigEndian.Uint32(v)))
 		}
 		return nil
 	}
@@ -237,11 +253,11 @@ func putInt8(b array.Builder) putFunc {
 	return func(v []byte) error {
 		switch {
 		case v == nil:
-			ib.AppendNull()
+			ib.UnsafeAppendBoolToBitmap(false)
 		case len(v) != 8:
 			return sizeError(v, "8")
 		default:
-			ib.Append(int64(binary.BigEndian.Uint64(v)))
+			ib.UnsafeAppend(int64(binary.BigEndian.Uint64(v)))
 		}
 		return nil
 	}
@@ -252,11 +268,11 @@ func putFloat4(b array.Builder) putFunc {
 	return func(v []byte) error {
 		switch {
 		case v == nil:
-			fb.AppendNull()
+			fb.UnsafeAppendBoolToBitmap(false)
 		case len(v) != 4:
 			return sizeError(v, "4")
 		default:
-			fb.Append(math.Float32frombits(binary.BigEndian.Uint32(v)))
+			fb.UnsafeAppend(math.Float32frombits(binary.BigEndian.Uint32(v)))
 		}
 		return nil
 	}
@@ -267,11 +283,11 @@ func putFloat8(b array.Builder) putFunc {
 	return func(v []byte) error {
 		switch {
 		case v == nil:
-			fb.AppendNull()
+			fb.UnsafeAppendBoolToBitmap(false)
 		case len(v) != 8:
 			return sizeError(v, "8")
 		default:
-			fb.Append(math.Float64frombits(binary.BigEndian.Uint64(v)))
+			fb.UnsafeAppend(math.Float64frombits(binary.BigEndian.Uint64(v)))
 		}
 		return nil
 	}
@@ -286,7 +302,7 @@ func putString(b array.Builder) putFunc {
 			sb.AppendNull()
 			return nil
 		}
-		sb.BinaryBuilder.Append(v)
+		appendBytes(sb.BinaryBuilder, v)
 		return nil
 	}
 }
@@ -302,7 +318,7 @@ func putJSONB(b array.Builder) putFunc {
 		case len(v) == 0 || v[0] != 1:
 			return fmt.Errorf("a jsonb value of an unknown version")
 		default:
-			sb.BinaryBuilder.Append(v[1:])
+			appendBytes(sb.BinaryBuilder, v[1:])
 		}
 		return nil
 	}
@@ -315,7 +331,7 @@ func putBytea(b array.Builder) putFunc {
 			bb.AppendNull()
 			return nil
 		}
-		bb.Append(v)
+		appendBytes(bb, v)
 		return nil
 	}
 }
@@ -340,7 +356,7 @@ func putUUID(b array.Builder) putFunc {
 		hex.Encode(buf[19:23], u[8:10])
 		buf[23] = '-'
 		hex.Encode(buf[24:], u[10:])
-		sb.BinaryBuilder.Append(buf[:])
+		appendBytes(sb.BinaryBuilder, buf[:])
 		return nil
 	}
 }
@@ -368,7 +384,7 @@ func putDate(b array.Builder) putFunc {
 	return func(v []byte) error {
 		switch {
 		case v == nil:
-			db.AppendNull()
+			db.UnsafeAppendBoolToBitmap(false)
 			return nil
 		case len(v) != 4:
 			return sizeError(v, "4")
@@ -377,7 +393,7 @@ func putDate(b array.Builder) putFunc {
 		if d == math.MaxInt32 || d == math.MinInt32 {
 			return infinite(d < 0)
 		}
-		db.Append(arrow.Date32(d + pgEpochDays))
+		db.UnsafeAppend(arrow.Date32(d + pgEpochDays))
 		return nil
 	}
 }
@@ -387,7 +403,7 @@ func putTimestamp(b array.Builder) putFunc {
 	return func(v []byte) error {
 		switch {
 		case v == nil:
-			tb.AppendNull()
+			tb.UnsafeAppendBoolToBitmap(false)
 			return nil
 		case len(v) != 8:
 			return sizeError(v, "8")
@@ -396,7 +412,7 @@ func putTimestamp(b array.Builder) putFunc {
 		if t == math.MaxInt64 || t == math.MinInt64 {
 			return infinite(t < 0)
 		}
-		tb.Append(arrow.Timestamp(t + pgEpochMicros))
+		tb.UnsafeAppend(arrow.Timestamp(t + pgEpochMicros))
 		return nil
 	}
 }
@@ -538,14 +554,14 @@ func putNumericFloat(b array.Builder) putFunc {
 	fb := b.(*array.Float64Builder)
 	return func(v []byte) error {
 		if v == nil {
-			fb.AppendNull()
+			fb.UnsafeAppendBoolToBitmap(false)
 			return nil
 		}
 		n, err := parseNumeric(v)
 		if err != nil {
 			return err
 		}
-		fb.Append(n.float())
+		fb.UnsafeAppend(n.float())
 		return nil
 	}
 }
@@ -556,7 +572,7 @@ func putDecimal(p, s int32) func(array.Builder) putFunc {
 		db := b.(*array.Decimal128Builder)
 		return func(v []byte) error {
 			if v == nil {
-				db.AppendNull()
+				db.UnsafeAppendBoolToBitmap(false)
 				return nil
 			}
 			n, err := parseNumeric(v)
@@ -572,7 +588,7 @@ func putDecimal(p, s int32) func(array.Builder) putFunc {
 				return &valueError{value: n.String(), reason: fmt.Sprintf("does not fit decimal(%d,%d)", p, s),
 					fix: "check the column's type in PostgreSQL"}
 			}
-			db.Append(d)
+			db.UnsafeAppend(d)
 			return nil
 		}
 	}
