@@ -104,6 +104,31 @@ type job struct {
 	running      bool
 	pending      bool
 	pendingCause string
+	current      int64 // the run under way, once recorded
+}
+
+// IngestJob returns the job that loads dataset d: the dataset's own, or
+// for the output of a pipeline the pipeline's.
+func IngestJob(d catalog.Dataset) catalog.Node {
+	if d.Source.Kind == PipelineKind {
+		if name := pipelineOf(d); name != "" {
+			return catalog.NewNode(catalog.KindPipeline, name)
+		}
+	}
+	return catalog.DatasetNode(d.ID)
+}
+
+// BusyError is a job asked to run while a run of it is under way.
+type BusyError struct {
+	Job catalog.Node
+	Run int64 // the run under way; 0 when it is not recorded yet
+}
+
+func (e *BusyError) Error() string {
+	if e.Run == 0 {
+		return fmt.Sprintf("%s is already running", e.Job)
+	}
+	return fmt.Sprintf("%s is already running (run %d)", e.Job, e.Run)
 }
 
 // Scheduler runs the jobs of a workspace on time and in dependency order:
@@ -357,6 +382,9 @@ type RunOptions struct {
 	// Downstream runs, when the run loaded a new snapshot, the jobs that
 	// depend on it, after it, in dependency order.
 	Downstream bool
+	// Cause says what asked for the run (recorded in catalog.Run.Cause),
+	// e.g. the API request.
+	Cause string
 }
 
 // RunNow runs a job now, with trigger manual, and returns its run when it
@@ -377,7 +405,7 @@ func (s *Scheduler) RunNow(ctx context.Context, node catalog.Node, opts RunOptio
 	runCtx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
 	defer context.AfterFunc(ctx, cancel)()
-	run, changed := s.runJob(runCtx, j, catalog.TriggerManual, "", opts.Force)
+	run, changed := s.runJob(runCtx, j, catalog.TriggerManual, opts.Cause, opts.Force)
 	if changed && opts.Downstream {
 		s.cascade(runCtx, map[string]int64{j.Output: run.Snapshot})
 	}
@@ -385,9 +413,12 @@ func (s *Scheduler) RunNow(ctx context.Context, node catalog.Node, opts RunOptio
 }
 
 // Launch starts a manual run of a job in the background, as RunNow does,
-// and returns it as soon as it is recorded: status Running (its end is in
-// the catalog, catalog.Store.Run), or Skipped when the job was running
-// already. The run goes on until it ends or the scheduler stops.
+// and returns it as soon as it is recorded, status Running (its end is in
+// the catalog, catalog.Store.Run); with opts.Downstream, the jobs that
+// depend on it follow it as they would a scheduled run. A job running
+// already is not run again: the error is then a *BusyError naming the run
+// under way, and nothing is recorded. The run goes on until it ends or the
+// scheduler stops.
 func (s *Scheduler) Launch(node catalog.Node, opts RunOptions) (catalog.Run, error) {
 	j, err := s.job(node)
 	if err != nil {
@@ -396,12 +427,16 @@ func (s *Scheduler) Launch(node catalog.Node, opts RunOptions) (catalog.Run, err
 	if !s.track() {
 		return catalog.Run{}, errors.New("scheduler: stopping; no new run")
 	}
-	skipped, ok := s.acquire(s.ctx, j, catalog.TriggerManual, "")
-	if !ok {
+	s.mu.Lock()
+	if j.running {
+		busy := &BusyError{Job: j.Node, Run: j.current}
+		s.mu.Unlock()
 		s.runs.Done()
-		return skipped, nil
+		return catalog.Run{}, busy
 	}
-	run, log, ok := s.begin(s.ctx, j, catalog.TriggerManual, "")
+	j.running = true
+	s.mu.Unlock()
+	run, log, ok := s.begin(s.ctx, j, catalog.TriggerManual, opts.Cause)
 	go func() {
 		defer s.runs.Done()
 		last, changed := s.complete(s.ctx, j, run, log, ok, opts.Force)
@@ -531,7 +566,7 @@ func (s *Scheduler) complete(ctx context.Context, j *job, run catalog.Run, log z
 		cause := j.pendingCause
 		j.pending, j.pendingCause = false, ""
 		if !again {
-			j.running = false
+			j.running, j.current = false, 0
 			s.mu.Unlock()
 			return run, changed
 		}
@@ -573,6 +608,9 @@ func (s *Scheduler) begin(ctx context.Context, j *job, trigger catalog.Trigger, 
 	}
 	log = log.With().Int64("run", run.ID).Logger()
 	log.Info().Str("cause", cause).Msg("run started")
+	s.mu.Lock()
+	j.current = run.ID
+	s.mu.Unlock()
 	return run, log, true
 }
 

@@ -624,12 +624,13 @@ func TestSchedulerLaunch(t *testing.T) {
 		t.Fatalf("run %d never ended", id)
 		return catalog.Run{}
 	}
-	first, err := s.Launch(job, pipelines.RunOptions{})
-	if err != nil || first.Status != catalog.Running || first.ID == 0 {
+	first, err := s.Launch(job, pipelines.RunOptions{Cause: "asked by a test"})
+	if err != nil || first.Status != catalog.Running || first.ID == 0 || first.Cause != "asked by a test" {
 		t.Fatalf("Launch = %+v, %v", first, err)
 	}
-	if again, err := s.Launch(job, pipelines.RunOptions{}); err != nil || again.Status != catalog.Skipped {
-		t.Errorf("second Launch while running = %+v, %v", again, err)
+	var busy *pipelines.BusyError
+	if again, err := s.Launch(job, pipelines.RunOptions{}); !errors.As(err, &busy) || busy.Run != first.ID || busy.Job != job || again.ID != 0 {
+		t.Errorf("second Launch while running = %+v, %v; want a BusyError naming run %d", again, err, first.ID)
 	}
 	if r := waitRun(first.ID); r.Status != catalog.Succeeded || r.Rows != 2 {
 		t.Errorf("launched run = %+v", r)

@@ -35,6 +35,9 @@ more; the running ones finish within --grace or are cancelled, leaving the
 previous snapshots; then serve exits with status 0. ` + "`datalab runs`" + ` lists the
 runs.
 
+An ingest asked through the API (POST /api/datasets/{id}/ingest) is a run
+of the scheduler too: what depends on the dataset runs after it.
+
 The warehouse is open for writing while serve runs: other datalab commands on
 the same workspace are refused until it stops.`,
 		Args: cobra.NoArgs,
@@ -57,7 +60,8 @@ the same workspace are refused until it stops.`,
 				return fmt.Errorf("listen on %s: %w; give another --addr", addr, err)
 			}
 			mux := newMux(ws, sched)
-			mux.Handle("/", server.New(ws, server.Options{AdminToken: os.Getenv(server.AdminTokenEnv), Log: a.log, Context: ctx}))
+			mux.Handle("/", server.New(ws, server.Options{AdminToken: os.Getenv(server.AdminTokenEnv), Log: a.log, Context: ctx,
+				StartIngest: launchIngest(ws, sched)}))
 			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 			served := make(chan error, 1)
 			go func() { served <- srv.Serve(ln) }()
@@ -92,6 +96,19 @@ the same workspace are refused until it stops.`,
 // newMux returns the HTTP handlers of serve: GET /healthz so far, which
 // says the scheduler is up and what runs. The HTTP API and the web pages
 // add theirs to it, over ws and sched.
+// launchIngest starts the ingests asked through the API as runs of the
+// scheduler: one at a time per dataset, as its scheduled runs, and followed
+// by what depends on the dataset when it changed.
+func launchIngest(ws *pipelines.Workspace, sched *pipelines.Scheduler) func(context.Context, string, bool) (catalog.Run, error) {
+	return func(ctx context.Context, id string, force bool) (catalog.Run, error) {
+		d, err := ws.Catalog.Dataset(ctx, id)
+		if err != nil {
+			return catalog.Run{}, err
+		}
+		return sched.Launch(pipelines.IngestJob(d), pipelines.RunOptions{Force: force, Downstream: true, Cause: server.IngestCause(id)})
+	}
+}
+
 func newMux(ws *pipelines.Workspace, sched *pipelines.Scheduler) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -367,21 +367,29 @@ func TestServeKilledDuringIngest(t *testing.T) {
 
 // serve answers GET /healthz, and stops with status 0 when its context
 // ends.
+// serveInProcess runs `datalab serve` on dir in this process, on a free
+// port: its address, the exit code it sends once cancel is called, and its
+// output.
+func serveInProcess(t *testing.T, dir, grace string) (addr string, done chan int, out *syncBuffer, cancel func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr = ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done, out = make(chan int, 1), &syncBuffer{}
+	go func() { done <- run(ctx, []string{"-w", dir, "serve", "--addr", addr, "--grace", grace}, out, out) }()
+	return addr, done, out, cancel
+}
+
 func TestServeHealthz(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "ws")
 	if code, _, errOut := runCLI(t, "init", dir); code != 0 {
 		t.Fatal(errOut)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	var out syncBuffer
-	go func() { done <- run(ctx, []string{"-w", dir, "serve", "--addr", addr, "--grace", "1s"}, &out, &out) }()
+	addr, done, out, cancel := serveInProcess(t, dir, "1s")
 	var body []byte
 	for i := 0; i < 100; i++ {
 		resp, err := http.Get("http://" + addr + "/healthz")
@@ -406,5 +414,88 @@ func TestServeHealthz(t *testing.T) {
 	}
 	if code, _, errOut := runCLI(t, "-w", dir, "serve", "--grace", "-1s"); code != 2 {
 		t.Errorf("--grace -1s: exit %d %s", code, errOut)
+	}
+}
+
+// An ingest asked through serve's API is a run of the scheduler: the
+// project reading the dataset runs after it, as after a scheduled ingest,
+// and a second ask while it runs is refused with the run under way.
+func TestServeAPIIngestCascades(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ws")
+	if code, _, errOut := runCLI(t, "init", dir); code != 0 {
+		t.Fatal(errOut)
+	}
+	files := map[string]string{
+		"data/regions.csv":        "code;nom\n11;Île-de-France\n24;Centre-Val de Loire\n",
+		"datasets/regions.yaml":   "id: lab.regions\ntitle: Régions\npublisher: Lab\naccess: public\nsource: {kind: csv, url: data/regions.csv}\n",
+		"projects/geo/regions.md": "---\ntitle: Régions\nowner: Lab\npublish: public\n---\n\n```sql n\nSELECT count(*) AS regions FROM lab.regions\n```\n",
+	}
+	for name, content := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, out, errOut := runCLI(t, "-w", dir, "dataset", "register", "datasets/regions.yaml"); code != 0 {
+		t.Fatalf("register: %s %s", out, errOut)
+	}
+	if code, out, errOut := runCLI(t, "-w", dir, "ingest", "lab.regions"); code != 0 {
+		t.Fatalf("ingest: %s %s", out, errOut)
+	}
+	const token = "test-token-0123456789abcdef"
+	t.Setenv("DATALAB_ADMIN_TOKEN", token)
+	addr, done, out, cancel := serveInProcess(t, dir, "5s")
+	defer func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Error("serve did not stop")
+		}
+	}()
+	call := func(method, path string) (int, []byte) {
+		req, _ := http.NewRequest(method, "http://"+addr+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, nil
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, body
+	}
+	for i := 0; i < 200; i++ {
+		if code, _ := call("GET", "/healthz"); code == 200 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	code, body := call("POST", "/api/datasets/lab.regions/ingest?force=true")
+	if code != http.StatusAccepted && code != http.StatusOK {
+		t.Fatalf("POST ingest: %d %s\n%s", code, body, out.String())
+	}
+	var started struct {
+		Run catalog.Run `json:"run"`
+	}
+	if err := json.Unmarshal(body, &started); err != nil || started.Run.Cause != "POST /api/datasets/lab.regions/ingest" {
+		t.Fatalf("POST ingest answered %s (%v)", body, err)
+	}
+	// The project runs after the dataset, triggered by it.
+	var project []catalog.Run
+	for i := 0; i < 200 && len(project) == 0; i++ {
+		time.Sleep(50 * time.Millisecond)
+		_, body = call("GET", "/api/runs?kind=project")
+		json.Unmarshal(body, &project)
+	}
+	if len(project) != 1 || project[0].Trigger != catalog.TriggerUpstream || !strings.Contains(project[0].Cause, "dataset:lab.regions snapshot 2") {
+		t.Fatalf("project runs after the API's ingest: %s\n%s", body, out.String())
+	}
+	_, body = call("GET", "/api/runs?kind=dataset")
+	var ingests []catalog.Run
+	json.Unmarshal(body, &ingests)
+	if len(ingests) != 1 || ingests[0].ID != started.Run.ID || ingests[0].Status != catalog.Succeeded || ingests[0].Trigger != catalog.TriggerManual {
+		t.Errorf("the API's ingest run: %s", body)
 	}
 }

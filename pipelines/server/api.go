@@ -277,11 +277,14 @@ func (s *server) apiIngest(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	run, err := s.opts.StartIngest(r.Context(), d.ID, force)
-	var busy *busyError
+	var busy *pipelines.BusyError
 	switch {
+	case errors.As(err, &busy) && busy.Run != 0:
+		w.Header().Set("Location", "/api/runs/"+strconv.FormatInt(busy.Run, 10))
+		writeError(w, http.StatusConflict, err.Error(), "follow it at /api/runs/"+strconv.FormatInt(busy.Run, 10)+" and ask again once it is over")
+		return
 	case errors.As(err, &busy):
-		w.Header().Set("Location", "/api/runs/"+strconv.FormatInt(busy.run, 10))
-		writeError(w, http.StatusConflict, err.Error(), "follow it at /api/runs/"+strconv.FormatInt(busy.run, 10)+" and ask again once it is over")
+		writeError(w, http.StatusConflict, err.Error(), "GET /api/runs lists the runs; ask again once it is over")
 		return
 	case errors.Is(err, catalog.ErrNotFound):
 		writeError(w, http.StatusNotFound, err.Error(), "GET /api/datasets lists the registered ones")

@@ -48,9 +48,12 @@ type Options struct {
 	// StartIngest starts an ingest of dataset id in the background and
 	// returns the run it recorded (status running), for POST
 	// /api/datasets/{id}/ingest; force loads even an unchanged source. It
-	// must not wait for the ingest to finish. nil means the server's own:
+	// must not wait for the ingest to finish; a *pipelines.BusyError says
+	// the dataset is being loaded already (409). `datalab serve` gives the
+	// scheduler's (Scheduler.Launch), after which what depends on the
+	// dataset runs as after a scheduled ingest. nil means the server's own:
 	// it records a catalog.Run (trigger manual) and calls Workspace.Ingest
-	// under Context, one ingest of a dataset at a time.
+	// under Context, one ingest of a dataset at a time, nothing downstream.
 	StartIngest func(ctx context.Context, id string, force bool) (catalog.Run, error)
 	// Context bounds the ingests started through the API: when it is done,
 	// they are cancelled and the previous snapshots stand. Default
@@ -364,19 +367,13 @@ func (s *server) startIngest(ctx context.Context, id string, force bool) (catalo
 	if err != nil {
 		return catalog.Run{}, err
 	}
-	job := catalog.DatasetNode(id)
-	var src struct {
-		Pipeline string `json:"pipeline"`
-	}
-	if d.Source.Kind == pipelines.PipelineKind && json.Unmarshal(d.Source.Options, &src) == nil && src.Pipeline != "" {
-		job = catalog.NewNode(catalog.KindPipeline, src.Pipeline)
-	}
+	job := pipelines.IngestJob(d)
 	s.mu.Lock()
 	if runID, ok := s.running[id]; ok {
 		s.mu.Unlock()
-		return catalog.Run{}, &busyError{dataset: id, run: runID}
+		return catalog.Run{}, &pipelines.BusyError{Job: job, Run: runID}
 	}
-	run, err := s.ws.Catalog.BeginRun(ctx, job, catalog.TriggerManual, "POST /api/datasets/"+id+"/ingest")
+	run, err := s.ws.Catalog.BeginRun(ctx, job, catalog.TriggerManual, IngestCause(id))
 	if err != nil {
 		s.mu.Unlock()
 		return catalog.Run{}, err
@@ -407,15 +404,9 @@ func (s *server) startIngest(ctx context.Context, id string, force bool) (catalo
 	return run, nil
 }
 
-// busyError says an ingest of the dataset is already under way.
-type busyError struct {
-	dataset string
-	run     int64
-}
-
-func (e *busyError) Error() string {
-	return fmt.Sprintf("an ingest of %s is already running (run %d)", e.dataset, e.run)
-}
+// IngestCause is the cause recorded for an ingest of dataset id asked
+// through the API.
+func IngestCause(id string) string { return "POST /api/datasets/" + id + "/ingest" }
 
 // queryLevel reads a level filter: "" for none.
 func queryLevel(v string) (catalog.Level, error) {
