@@ -143,8 +143,9 @@ func (e *BusyError) Error() string {
 // panic in a run fails that run; a transient failure is retried (see
 // RetryPolicy). Every run is recorded in the catalog (catalog.Run).
 //
-// The jobs are those of the workspace when NewScheduler is called: create
-// a new Scheduler to take registrations made since into account.
+// The jobs are those of the workspace when NewScheduler is called: a
+// dataset registered since runs when asked (RunNow, Launch), and a new
+// Scheduler takes its schedule, and changes of registrations, into account.
 type Scheduler struct {
 	ws    *Workspace
 	opts  SchedulerOptions
@@ -452,15 +453,33 @@ func (s *Scheduler) Launch(node catalog.Node, opts RunOptions) (catalog.Run, err
 
 // job returns the job of node, or an error wrapping ErrInvalid.
 func (s *Scheduler) job(node catalog.Node) (*job, error) {
+	s.mu.Lock()
 	j, ok := s.jobs[node]
-	if !ok {
-		var known []string
-		for _, j := range s.order {
-			known = append(known, string(j.Node))
-		}
-		return nil, fmt.Errorf("%s: %w: no such job; the jobs are %s", node, ErrInvalid, strings.Join(known, ", "))
+	s.mu.Unlock()
+	if ok {
+		return j, nil
 	}
-	return j, nil
+	// A dataset registered since NewScheduler (through the API, say) can be
+	// run on demand; its schedule waits for the next scheduler.
+	if node.Kind() == catalog.KindDataset {
+		d, err := s.ws.Catalog.Dataset(context.WithoutCancel(s.ctx), node.Name())
+		if err == nil && d.Source.Kind != PipelineKind {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if j, ok := s.jobs[node]; ok {
+				return j, nil
+			}
+			j := &job{Job: Job{Node: node, Output: d.ID}}
+			s.jobs[node] = j
+			s.log.Info().Str("job", string(node)).Msg("a dataset registered since the scheduler started: run on demand; restart serve for its schedule")
+			return j, nil
+		}
+	}
+	var known []string
+	for _, j := range s.order {
+		known = append(known, string(j.Node))
+	}
+	return nil, fmt.Errorf("%s: %w: no such job; the jobs are %s", node, ErrInvalid, strings.Join(known, ", "))
 }
 
 // track counts a run under way, unless the scheduler is stopping.

@@ -455,8 +455,8 @@ func TestServeAPIIngestCascades(t *testing.T) {
 			t.Error("serve did not stop")
 		}
 	}()
-	call := func(method, path string) (int, []byte) {
-		req, _ := http.NewRequest(method, "http://"+addr+path, nil)
+	call := func(method, path string, send ...string) (int, []byte) {
+		req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(strings.Join(send, "")))
 		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -498,4 +498,27 @@ func TestServeAPIIngestCascades(t *testing.T) {
 	if len(ingests) != 1 || ingests[0].ID != started.Run.ID || ingests[0].Status != catalog.Succeeded || ingests[0].Trigger != catalog.TriggerManual {
 		t.Errorf("the API's ingest run: %s", body)
 	}
+
+	// A dataset registered through the API once serve runs is ingested when
+	// asked, the scheduler's runs checking for a run under way as for others.
+	code, body = call("POST", "/api/datasets", "id: lab.regions_bis\ntitle: Régions bis\npublisher: Lab\naccess: public\nsource: {kind: csv, url: data/regions.csv}\n")
+	if code != http.StatusCreated && code != http.StatusOK {
+		t.Fatalf("POST /api/datasets: %d %s", code, body)
+	}
+	code, body = call("POST", "/api/datasets/lab.regions_bis/ingest")
+	if err := json.Unmarshal(body, &started); code != http.StatusAccepted || err != nil {
+		t.Fatalf("POST ingest of a dataset registered since serve started: %d %s\n%s", code, body, out.String())
+	}
+	for i := 0; i < 200; i++ {
+		_, body = call("GET", "/api/runs/"+fmt.Sprint(started.Run.ID))
+		var r catalog.Run
+		if json.Unmarshal(body, &r) == nil && r.Status != catalog.Running {
+			if r.Status != catalog.Succeeded || r.Rows != 2 {
+				t.Errorf("the new dataset's ingest: %s", body)
+			}
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Errorf("the new dataset's ingest never ended: %s", body)
 }
