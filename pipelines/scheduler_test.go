@@ -635,11 +635,26 @@ func TestSchedulerLaunch(t *testing.T) {
 	if r := waitRun(first.ID); r.Status != catalog.Succeeded || r.Rows != 2 {
 		t.Errorf("launched run = %+v", r)
 	}
-	unchanged, _ := s.Launch(job, pipelines.RunOptions{})
-	forced, _ := func() (catalog.Run, error) {
-		waitRun(unchanged.ID)
-		return s.Launch(job, pipelines.RunOptions{Force: true})
-	}()
+	// A run is recorded as over a moment before the scheduler lets the job
+	// run again: Launch says busy until then.
+	launchWhenFree := func(opts pipelines.RunOptions) catalog.Run {
+		t.Helper()
+		for i := 0; i < 500; i++ {
+			run, err := s.Launch(job, opts)
+			if !errors.As(err, &busy) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return run
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatal("the job stayed busy")
+		return catalog.Run{}
+	}
+	unchanged := launchWhenFree(pipelines.RunOptions{})
+	waitRun(unchanged.ID)
+	forced := launchWhenFree(pipelines.RunOptions{Force: true})
 	if r := waitRun(unchanged.ID); r.Status != catalog.Unchanged {
 		t.Errorf("unchanged source: %+v", r)
 	}
