@@ -9,6 +9,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"github.com/datalab/datalab/connectors"
 )
 
@@ -49,4 +53,28 @@ func ExampleLocation_Open() {
 	fmt.Printf("%q after %d requests, ETag %s\n", content, requests.Load(), body.Fingerprint().ETag)
 	// Output:
 	// "zone;part\nAin;2,5\n" after 2 requests, ETag "v1"
+}
+
+// ExampleBatchShape builds batches of the same shape one after the other,
+// the builders reserving room for the next from the last.
+func ExampleBatchShape() {
+	mem := memory.NewGoAllocator()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "code", Type: arrow.BinaryTypes.String}}, nil)
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	var shape connectors.BatchShape // zero: the first batch grows as it comes
+	for batch := range 2 {
+		shape.Reserve(b)
+		codes := b.Field(0).(*array.StringBuilder)
+		fmt.Printf("batch %d: room for %d rows, %d bytes\n", batch, codes.Cap(), codes.DataCap())
+		for i := range 1000 {
+			codes.Append(fmt.Sprintf("%05d", i))
+		}
+		rec := b.NewRecordBatch()
+		shape = connectors.ShapeOf(rec)
+		rec.Release()
+	}
+	// Output:
+	// batch 0: room for 0 rows, 0 bytes
+	// batch 1: room for 1024 rows, 5632 bytes
 }

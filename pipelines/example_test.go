@@ -84,3 +84,19 @@ source: {kind: csv, url: data/people.csv}
 	// pipeline:people_pseudo upstream succeeded 3
 	// 274b69f38f33eb3a…
 }
+
+// ExampleIngestJob names the job that loads a dataset: the dataset's own,
+// or for the output of a Go pipeline the pipeline's, which is what
+// Scheduler.Launch and RunNow take.
+func ExampleIngestJob() {
+	communes := catalog.Dataset{ID: "insee.communes", Source: catalog.Source{Kind: "csv"}}
+	pseudo := catalog.Dataset{ID: "demandes.dossiers_pseudo", Source: catalog.Source{Kind: pipelines.PipelineKind,
+		Options: []byte(`{"kind":"pipeline","pipeline":"pseudonymisation","inputs":["demandes.dossiers"]}`)}}
+	fmt.Println(pipelines.IngestJob(communes))
+	fmt.Println(pipelines.IngestJob(pseudo))
+	fmt.Println(&pipelines.BusyError{Job: pipelines.IngestJob(communes), Run: 42})
+	// Output:
+	// dataset:insee.communes
+	// pipeline:pseudonymisation
+	// dataset:insee.communes is already running (run 42)
+}
