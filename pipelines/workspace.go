@@ -212,7 +212,8 @@ func lockError(path string, err error) error {
 		holder = fmt.Sprintf("process %s (%s)", m[2], m[1])
 		stop = fmt.Sprintf("stop it (`kill %s` stops `datalab serve` cleanly)", m[2])
 	}
-	return fmt.Errorf("warehouse %s is open for writing by %s, and DuckDB lets one process write to it at a time: %s or wait for it to finish, then try again (%w)",
+	return fmt.Errorf("warehouse %s is open for writing by %s, and DuckDB lets one process write to it at a time: %s or wait for it to finish, then try again; "+
+		"while `datalab serve` runs, ask it for runs through its API instead (POST /api/runs?job=project:NAME, POST /api/datasets/ID/ingest) (%w)",
 		path, holder, stop, err)
 }
 

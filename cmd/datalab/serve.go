@@ -35,8 +35,10 @@ more; the running ones finish within --grace or are cancelled, leaving the
 previous snapshots; then serve exits with status 0. ` + "`datalab runs`" + ` lists the
 runs.
 
-An ingest asked through the API (POST /api/datasets/{id}/ingest) is a run
-of the scheduler too: what depends on the dataset runs after it.
+An ingest asked through the API (POST /api/datasets/{id}/ingest), or a run
+of any job (POST /api/runs?job=project:NAME, say), is a run of the scheduler
+too: what depends on it runs after it. While serve holds the warehouse, that
+is how to ask for a run.
 
 The warehouse is open for writing while serve runs: other datalab commands on
 the same workspace are refused until it stops.`,
@@ -61,7 +63,7 @@ the same workspace are refused until it stops.`,
 			}
 			mux := newMux(ws, sched)
 			mux.Handle("/", server.New(ws, server.Options{AdminToken: os.Getenv(server.AdminTokenEnv), Log: a.log, Context: ctx,
-				StartIngest: launchIngest(ws, sched)}))
+				StartIngest: launchIngest(ws, sched), Launch: launchRun(sched)}))
 			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 			served := make(chan error, 1)
 			go func() { served <- srv.Serve(ln) }()
@@ -106,6 +108,14 @@ func launchIngest(ws *pipelines.Workspace, sched *pipelines.Scheduler) func(cont
 			return catalog.Run{}, err
 		}
 		return sched.Launch(pipelines.IngestJob(d), pipelines.RunOptions{Force: force, Downstream: true, Cause: server.IngestCause(id)})
+	}
+}
+
+// launchRun starts the runs asked through the API (POST /api/runs?job=)
+// as the scheduler's, followed by what depends on the job.
+func launchRun(sched *pipelines.Scheduler) func(context.Context, catalog.Node, bool) (catalog.Run, error) {
+	return func(_ context.Context, job catalog.Node, force bool) (catalog.Run, error) {
+		return sched.Launch(job, pipelines.RunOptions{Force: force, Downstream: true, Cause: "POST /api/runs"})
 	}
 }
 

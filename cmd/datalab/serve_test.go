@@ -484,13 +484,23 @@ func TestServeAPIIngestCascades(t *testing.T) {
 	}
 	// The project runs after the dataset, triggered by it.
 	var project []catalog.Run
-	for i := 0; i < 200 && len(project) == 0; i++ {
+	for i := 0; i < 200 && (len(project) == 0 || project[0].Status == catalog.Running); i++ {
 		time.Sleep(50 * time.Millisecond)
 		_, body = call("GET", "/api/runs?kind=project")
 		json.Unmarshal(body, &project)
 	}
-	if len(project) != 1 || project[0].Trigger != catalog.TriggerUpstream || !strings.Contains(project[0].Cause, "dataset:lab.regions snapshot 2") {
+	if len(project) != 1 || project[0].Trigger != catalog.TriggerUpstream || !strings.Contains(project[0].Cause, "dataset:lab.regions snapshot 2") ||
+		project[0].Status != catalog.Succeeded {
 		t.Fatalf("project runs after the API's ingest: %s\n%s", body, out.String())
+	}
+	// A run of the project asked for through the API, the warehouse being
+	// serve's.
+	code, body = call("POST", "/api/runs?job=project:geo&force=true")
+	var launched struct {
+		Run catalog.Run `json:"run"`
+	}
+	if err := json.Unmarshal(body, &launched); code != http.StatusAccepted || err != nil || launched.Run.Job != "project:geo" || launched.Run.Cause != "POST /api/runs" {
+		t.Errorf("POST /api/runs?job=project:geo: %d %s", code, body)
 	}
 	_, body = call("GET", "/api/runs?kind=dataset")
 	var ingests []catalog.Run

@@ -268,32 +268,12 @@ func (s *server) apiIngest(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	force := false
-	if v := r.URL.Query().Get("force"); v != "" {
-		var err error
-		if force, err = strconv.ParseBool(v); err != nil {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("query parameter force %q is not a boolean", v), "use force=true or leave it out")
-			return
-		}
+	force, ok := forceParam(w, r)
+	if !ok {
+		return
 	}
 	run, err := s.opts.StartIngest(r.Context(), d.ID, force)
-	var busy *pipelines.BusyError
-	switch {
-	case errors.As(err, &busy) && busy.Run != 0:
-		w.Header().Set("Location", "/api/runs/"+strconv.FormatInt(busy.Run, 10))
-		writeError(w, http.StatusConflict, err.Error(), "follow it at /api/runs/"+strconv.FormatInt(busy.Run, 10)+" and ask again once it is over")
-		return
-	case errors.As(err, &busy):
-		writeError(w, http.StatusConflict, err.Error(), "GET /api/runs lists the runs; ask again once it is over")
-		return
-	case errors.Is(err, catalog.ErrNotFound):
-		writeError(w, http.StatusNotFound, err.Error(), "GET /api/datasets lists the registered ones")
-		return
-	case errors.Is(err, pipelines.ErrInvalid):
-		writeError(w, http.StatusBadRequest, err.Error(), "")
-		return
-	case err != nil:
-		s.internal(w, r, err)
+	if s.refusedRun(w, r, err) {
 		return
 	}
 	s.log.Info().Str("dataset", d.ID).Int64("run", run.ID).Bool("force", force).Msg("ingest started through the API")
@@ -308,6 +288,83 @@ func (s *server) apiIngest(w http.ResponseWriter, r *http.Request) {
 	body.Links.Snapshots = "/api/datasets/" + url.PathEscape(d.ID) + "/snapshots"
 	w.Header().Set("Location", body.Run.Self)
 	writeJSON(w, http.StatusAccepted, body)
+}
+
+// apiStartRun starts a run of the job ?job= through Options.Launch.
+func (s *server) apiStartRun(w http.ResponseWriter, r *http.Request) {
+	if !s.requireAdmin(w, r) {
+		return
+	}
+	if _, ok := s.readBody(w, r); !ok {
+		return
+	}
+	if s.opts.Launch == nil {
+		writeError(w, http.StatusServiceUnavailable, "this server starts no runs: no scheduler runs with it",
+			"run `datalab serve`, whose scheduler starts them, or POST /api/datasets/{id}/ingest for an ingest")
+		return
+	}
+	job := catalog.Node(r.URL.Query().Get("job"))
+	switch job.Kind() {
+	case catalog.KindDataset, catalog.KindPipeline, catalog.KindProject:
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("query parameter job %q: name a job as kind:name", job),
+			"e.g. job=project:delais, job=pipeline:pseudonymisation or job=dataset:insee.regions; GET /api/runs shows the jobs that ran")
+		return
+	}
+	if job.Name() == "" {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("query parameter job %q: the name is missing", job), "e.g. job=project:delais")
+		return
+	}
+	force, ok := forceParam(w, r)
+	if !ok {
+		return
+	}
+	run, err := s.opts.Launch(r.Context(), job, force)
+	if s.refusedRun(w, r, err) {
+		return
+	}
+	s.log.Info().Str("job", string(job)).Int64("run", run.ID).Bool("force", force).Msg("run started through the API")
+	out := newAPIRun(run, s.ws.JobLevel(r.Context(), job, nil))
+	w.Header().Set("Location", out.Self)
+	writeJSON(w, http.StatusAccepted, struct {
+		Run apiRun `json:"run"`
+	}{out})
+}
+
+// forceParam reads ?force=, false when absent; on a bad value it answers
+// 400 and ok is false.
+func forceParam(w http.ResponseWriter, r *http.Request) (force, ok bool) {
+	v := r.URL.Query().Get("force")
+	if v == "" {
+		return false, true
+	}
+	force, err := strconv.ParseBool(v)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("query parameter force %q is not a boolean", v), "use force=true or leave it out")
+		return false, false
+	}
+	return force, true
+}
+
+// refusedRun answers the error of starting a run, if any, and says so.
+func (s *server) refusedRun(w http.ResponseWriter, r *http.Request, err error) bool {
+	var busy *pipelines.BusyError
+	switch {
+	case err == nil:
+		return false
+	case errors.As(err, &busy) && busy.Run != 0:
+		w.Header().Set("Location", "/api/runs/"+strconv.FormatInt(busy.Run, 10))
+		writeError(w, http.StatusConflict, err.Error(), "follow it at /api/runs/"+strconv.FormatInt(busy.Run, 10)+" and ask again once it is over")
+	case errors.As(err, &busy):
+		writeError(w, http.StatusConflict, err.Error(), "GET /api/runs lists the runs; ask again once it is over")
+	case errors.Is(err, catalog.ErrNotFound):
+		writeError(w, http.StatusNotFound, err.Error(), "GET /api/datasets lists the registered ones")
+	case errors.Is(err, pipelines.ErrInvalid):
+		writeError(w, http.StatusNotFound, err.Error(), "")
+	default:
+		s.internal(w, r, err)
+	}
+	return true
 }
 
 // runFilter reads the filters of /api/runs and /runs.

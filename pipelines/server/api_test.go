@@ -3,17 +3,20 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/datalab/datalab/catalog"
+	"github.com/datalab/datalab/pipelines"
 	"github.com/datalab/datalab/pipelines/server"
 )
 
@@ -419,6 +422,65 @@ func TestIngestEndpoint(t *testing.T) {
 	if snaps := decode[[]map[string]any](t, resp, body, 200); len(snaps) != 1 || snaps[0]["id"] != run["snapshot"] || snaps[0]["rows"] != 2.0 {
 		t.Errorf("the new snapshot: %s (run %v)", body, run)
 	}
+}
+
+// TestRunEndpoint starts runs of jobs through a real scheduler, as
+// `datalab serve` does.
+func TestRunEndpoint(t *testing.T) {
+	var sched *pipelines.Scheduler
+	f := newFixture(t, server.Options{AdminToken: testToken, Launch: func(_ context.Context, job catalog.Node, force bool) (catalog.Run, error) {
+		return sched.Launch(job, pipelines.RunOptions{Force: force, Cause: "POST /api/runs"})
+	}})
+	var err error
+	if sched, err = pipelines.NewScheduler(context.Background(), f.ws, pipelines.SchedulerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		sched.Stop(ctx)
+	}()
+	resp, body := f.do(t, "POST", "/api/runs?job=project:effectifs", "", nil)
+	wantError(t, resp, body, 401, "Authorization: Bearer")
+	for query, want := range map[string]string{"": "query parameter job", "job=effectifs": "name a job as kind:name",
+		"job=table:x": "name a job as kind:name", "job=project:": "the name is missing", "job=project:effectifs&force=often": "query parameter force"} {
+		resp, body = f.do(t, "POST", "/api/runs?"+query, testToken, nil)
+		wantError(t, resp, body, 400, want)
+	}
+	resp, body = f.do(t, "POST", "/api/runs?job=project:nope", testToken, nil)
+	wantError(t, resp, body, 404, "no such job")
+
+	resp, body = f.do(t, "POST", "/api/runs?job=project:effectifs&force=true", testToken, nil)
+	started := decode[struct{ Run catalog.Run }](t, resp, body, 202)
+	if started.Run.Status != catalog.Running || started.Run.Job != "project:effectifs" || started.Run.Cause != "POST /api/runs" ||
+		resp.Header.Get("Location") != "/api/runs/"+strconv.FormatInt(started.Run.ID, 10) {
+		t.Fatalf("POST /api/runs = %s, Location %q", body, resp.Header.Get("Location"))
+	}
+	// Asked again while it runs: refused, with the run under way.
+	resp, body = f.do(t, "POST", "/api/runs?job=project:effectifs", testToken, nil)
+	wantError(t, resp, body, 409, "already running")
+	if resp.Header.Get("Location") != "/api/runs/"+strconv.FormatInt(started.Run.ID, 10) {
+		t.Errorf("409's Location = %q, want run %d", resp.Header.Get("Location"), started.Run.ID)
+	}
+	var run catalog.Run
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		resp, body = f.do(t, "GET", "/api/runs/"+strconv.FormatInt(started.Run.ID, 10), "", nil)
+		run = decode[catalog.Run](t, resp, body, 200)
+		if run.Status != catalog.Running || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if run.Status != catalog.Succeeded || run.Rows == 0 || run.Trigger != catalog.TriggerManual {
+		t.Errorf("the project's run: %s", body)
+	}
+}
+
+// TestRunEndpointWithoutScheduler: a server without Launch starts no runs.
+func TestRunEndpointWithoutScheduler(t *testing.T) {
+	f := newFixture(t, server.Options{AdminToken: testToken})
+	resp, body := f.do(t, "POST", "/api/runs?job=project:effectifs", testToken, nil)
+	wantError(t, resp, body, 503, "no scheduler")
 }
 
 // TestOutputs checks who reads the projects' files: anyone at public, the

@@ -55,6 +55,15 @@ type Options struct {
 	// it records a catalog.Run (trigger manual) and calls Workspace.Ingest
 	// under Context, one ingest of a dataset at a time, nothing downstream.
 	StartIngest func(ctx context.Context, id string, force bool) (catalog.Run, error)
+	// Launch starts a run of a job (dataset:ID, pipeline:NAME or
+	// project:NAME) in the background and returns it, status running, for
+	// POST /api/runs?job=; force runs it even when nothing it reads changed.
+	// It must not wait for the run to finish; an error wrapping
+	// pipelines.ErrInvalid says there is no such job (404), a
+	// *pipelines.BusyError that it is running (409). `datalab serve` gives
+	// its scheduler's (Scheduler.Launch), what depends on the job running
+	// after it. nil: the server starts no runs but ingests (503).
+	Launch func(ctx context.Context, job catalog.Node, force bool) (catalog.Run, error)
 	// Context bounds the ingests started through the API: when it is done,
 	// they are cancelled and the previous snapshots stand. Default
 	// context.Background().
@@ -106,6 +115,7 @@ type server struct {
 //	GET  /api/datasets/{id}/snapshots       ?limit=
 //	POST /api/datasets/{id}/ingest          start an ingest (?force=true); token; 202
 //	GET  /api/runs                          ?status=&since=&kind=&job=&trigger=&limit=
+//	POST /api/runs                          start a run of ?job= (?force=true); token; 202
 //	GET  /api/runs/{id}
 //	GET  /api/lineage/{node...}             ?format=json|text|dot|mermaid
 //	GET  /api/projects
@@ -142,6 +152,7 @@ func (s *server) routes() {
 	m.HandleFunc("GET /api/datasets/{id}/snapshots", s.apiSnapshots)
 	m.HandleFunc("POST /api/datasets/{id}/ingest", s.apiIngest)
 	m.HandleFunc("GET /api/runs", s.apiRuns)
+	m.HandleFunc("POST /api/runs", s.apiStartRun)
 	m.HandleFunc("GET /api/runs/{id}", s.apiRun)
 	m.HandleFunc("GET /api/lineage/{node...}", s.apiLineage)
 	m.HandleFunc("GET /api/projects", s.apiProjects)
