@@ -22,8 +22,10 @@ type tableCell struct {
 //     so that no suppressed value is its line's total minus the others;
 //  3. in every two-dimensional slice, no suppressed cell is left alone on a
 //     path of suppressed cells: each lies on a cycle of suppressed cells
-//     alternating between rows and columns, so that even with every row and
-//     column total published, the suppressed values are not determined.
+//     alternating between rows and columns, or on a path between two lines
+//     of one cell (which have no total of their own), so that even with
+//     every row and column total published, the suppressed values are not
+//     determined (see closeBridges for the cells no suppression protects).
 //
 // Cells added to the suppression are chosen with the fewest units, to hide
 // as little as possible. It returns the number of suppressed cells.
@@ -125,92 +127,41 @@ func secondary(line []*tableCell) bool {
 
 // closeBridges finds, in a slice with rows a and columns b, the suppressed
 // cells that lie on no cycle of suppressed cells (bridges of the bipartite
-// graph rows-columns whose edges are the suppressed cells), and suppresses
-// the three cells of the cheapest rectangle through each. It reports
-// whether it suppressed any cell.
+// graph rows-columns whose edges are the suppressed cells, the lines of
+// one cell merged into one free vertex: they have no total of their own),
+// and suppresses, for each, the published cells of the cheapest path that
+// closes a cycle through it: in a full table, the three other corners of a
+// rectangle; in a sparse one, a longer way round, or a way to another line
+// without a total. It reports whether it suppressed any cell.
+//
+// A cell that no path closes (its row and column are joined through it
+// alone) follows from the line totals whatever else is hidden: it stays
+// suppressed, but only keeping those totals unpublished protects it.
 func closeBridges(slice []*tableCell, a, b int) bool {
-	at := map[[2]string]*tableCell{}
-	var rows, cols []string
-	seenR, seenC := map[string]bool{}, map[string]bool{}
-	for _, c := range slice {
-		r, col := c.dims[a], c.dims[b]
-		at[[2]string{r, col}] = c
-		if !seenR[r] {
-			seenR[r] = true
-			rows = append(rows, r)
+	g := newSliceGraph(slice, a, b)
+	for _, br := range g.bridges() {
+		path, ok := g.cheapestPath(br)
+		if !ok {
+			continue
 		}
-		if !seenC[col] {
-			seenC[col] = true
-			cols = append(cols, col)
+		for _, k := range path {
+			k.suppressed = true
 		}
+		// The graph changed: find the bridges again on the next pass.
+		return true
 	}
-	if len(rows) < 2 || len(cols) < 2 {
-		return false
-	}
-	changed := false
-	for _, br := range bridges(slice, a, b) {
-		r, col := br.dims[a], br.dims[b]
-		var best [3]*tableCell
-		bestCost := int64(-1)
-		for _, r2 := range rows {
-			if r2 == r {
-				continue
-			}
-			for _, c2 := range cols {
-				if c2 == col {
-					continue
-				}
-				corners := [3]*tableCell{at[[2]string{r, c2}], at[[2]string{r2, col}], at[[2]string{r2, c2}]}
-				var cost int64
-				complete := true
-				for _, k := range corners {
-					if k == nil {
-						complete = false
-						break
-					}
-					if !k.suppressed {
-						cost += k.count + 1
-					}
-				}
-				if complete && (bestCost < 0 || cost < bestCost) {
-					best, bestCost = corners, cost
-				}
-			}
-		}
-		if bestCost < 0 {
-			// A sparse slice has no rectangle through this cell: hide the
-			// whole row and column of its line instead.
-			for _, k := range slice {
-				if !k.suppressed && (k.dims[a] == r || k.dims[b] == col) {
-					k.suppressed = true
-					changed = true
-				}
-			}
-		}
-		for _, k := range best {
-			if k != nil && !k.suppressed {
-				k.suppressed = true
-				changed = true
-			}
-		}
-		if changed {
-			// The graph changed: find the bridges again on the next pass.
-			return true
-		}
-	}
-	return changed
+	return false
 }
 
-// bridges returns the suppressed cells of a slice that are bridges of the
-// bipartite graph whose vertices are the rows (dimension a) and columns
-// (dimension b) and whose edges are the suppressed cells.
-func bridges(slice []*tableCell, a, b int) []*tableCell {
-	type edge struct {
-		to   string
-		cell *tableCell
-	}
-	// A line of one cell has no total of its own (its total is the cell):
-	// it constrains nothing, and all such lines are one free vertex.
+// sliceGraph is a two-dimensional slice as a graph: a vertex per row
+// (dimension a) and column (dimension b), the lines of one cell merged
+// into the vertex "free", and an edge per cell.
+type sliceGraph struct {
+	slice []*tableCell
+	ends  [][2]string // of each cell of slice
+}
+
+func newSliceGraph(slice []*tableCell, a, b int) *sliceGraph {
 	size := map[string]int{}
 	for _, c := range slice {
 		size["r"+c.dims[a]]++
@@ -222,13 +173,92 @@ func bridges(slice []*tableCell, a, b int) []*tableCell {
 		}
 		return v
 	}
+	g := &sliceGraph{slice: slice, ends: make([][2]string, len(slice))}
+	for i, c := range slice {
+		g.ends[i] = [2]string{vertex("r" + c.dims[a]), vertex("c" + c.dims[b])}
+	}
+	return g
+}
+
+// cheapestPath returns the published cells of the cheapest path between
+// the two ends of cell br that does not use br: suppressed cells cost
+// nothing, a published cell its units plus one. ok is false when there is
+// no such path.
+func (g *sliceGraph) cheapestPath(br *tableCell) (path []*tableCell, ok bool) {
+	var from, to string
+	adj := map[string][]int{}
+	for i, c := range g.slice {
+		u, v := g.ends[i][0], g.ends[i][1]
+		if c == br {
+			from, to = u, v
+			continue
+		}
+		if u != v {
+			adj[u] = append(adj[u], i)
+			adj[v] = append(adj[v], i)
+		}
+	}
+	// Dijkstra; slices hold at most a few hundred cells.
+	dist := map[string]int64{from: 0}
+	via := map[string]int{}
+	done := map[string]bool{}
+	for {
+		cur, best := "", int64(-1)
+		for v, d := range dist {
+			if !done[v] && (best < 0 || d < best || d == best && v < cur) {
+				cur, best = v, d
+			}
+		}
+		if best < 0 {
+			return nil, false
+		}
+		if cur == to {
+			break
+		}
+		done[cur] = true
+		for _, i := range adj[cur] {
+			next := g.ends[i][0]
+			if next == cur {
+				next = g.ends[i][1]
+			}
+			cost := int64(0)
+			if c := g.slice[i]; !c.suppressed {
+				cost = c.count + 1
+			}
+			if d, seen := dist[next]; !done[next] && (!seen || best+cost < d) {
+				dist[next], via[next] = best+cost, i
+			}
+		}
+	}
+	for v := to; v != from; {
+		i := via[v]
+		if c := g.slice[i]; !c.suppressed {
+			path = append(path, c)
+		}
+		if v == g.ends[i][0] {
+			v = g.ends[i][1]
+		} else {
+			v = g.ends[i][0]
+		}
+	}
+	return path, true
+}
+
+// bridges returns the suppressed cells that are bridges of the graph of
+// the suppressed cells: those on no cycle, whose value the line totals
+// give.
+func (g *sliceGraph) bridges() []*tableCell {
+	type edge struct {
+		to   string
+		cell *tableCell
+	}
 	adj := map[string][]edge{}
 	var order []string
-	for _, c := range slice {
+	for i, c := range g.slice {
 		if !c.suppressed {
 			continue
 		}
-		r, col := vertex("r"+c.dims[a]), vertex("c"+c.dims[b])
+		r, col := g.ends[i][0], g.ends[i][1]
 		if r == col {
 			continue // both lines free: nothing constrains the cell
 		}

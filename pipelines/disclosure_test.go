@@ -10,17 +10,32 @@ import (
 // A random two-dimensional table of counts (periods x départements), with
 // every row and column total assumed published: after suppression no
 // published cell has fewer units than the threshold, and no suppressed
-// value is determined by the published cells and totals.
+// value is determined by the published cells and totals. Full tables, then
+// sparse ones, where some combinations have no value at all (no
+// application from that département that month) and the totals of the
+// lines are over the cells present.
 func TestSuppressProperty(t *testing.T) {
+	t.Run("full", func(t *testing.T) { suppressProperty(t, 1, false) })
+	t.Run("sparse", func(t *testing.T) { suppressProperty(t, 2, true) })
+}
+
+func suppressProperty(t *testing.T, stream uint64, sparse bool) {
 	const minCount = 11
 	for seed := uint64(0); seed < 3000; seed++ {
-		rng := rand.New(rand.NewPCG(seed, 1))
+		rng := rand.New(rand.NewPCG(seed, stream))
 		nr, nc := 1+rng.IntN(9), 1+rng.IntN(9)
+		absent := 0 // in tenths
+		if sparse {
+			absent = 2 * rng.IntN(4) // one sparse table in four is full
+		}
 		grid := make([][]*tableCell, nr)
 		var cells []*tableCell
 		for r := range grid {
 			grid[r] = make([]*tableCell, nc)
 			for c := range grid[r] {
+				if rng.IntN(10) < absent {
+					continue
+				}
 				n := int64(rng.IntN(40))
 				if rng.IntN(3) == 0 {
 					n = int64(rng.IntN(minCount))
@@ -30,14 +45,31 @@ func TestSuppressProperty(t *testing.T) {
 				cells = append(cells, cell)
 			}
 		}
+		// The cells that the totals give whatever is hidden, those that
+		// alone join two parts of a sparse table: none in a full one.
+		for _, c := range cells {
+			c.suppressed = true
+		}
+		structural := map[[2]int]bool{}
+		for _, rc := range determinedCells(grid) {
+			structural[rc] = true
+		}
+		if !sparse && len(structural) > 0 {
+			t.Fatalf("seed %d: a full table with cells the totals give", seed)
+		}
+		for _, c := range cells {
+			c.suppressed = false
+		}
 		suppress(cells, minCount)
 		for _, c := range cells {
 			if !c.suppressed && c.count < minCount {
 				t.Fatalf("seed %d: published cell %v has %d units", seed, c.dims, c.count)
 			}
 		}
-		if r, c, ok := determined(grid); ok {
-			t.Fatalf("seed %d: suppressed cell (%d, %d) can be recomputed from the totals:\n%s", seed, r, c, show(grid))
+		for _, rc := range determinedCells(grid) {
+			if !structural[rc] {
+				t.Fatalf("seed %d: suppressed cell %v can be recomputed from the totals:\n%s", seed, rc, show(grid))
+			}
 		}
 	}
 }
@@ -60,10 +92,11 @@ func TestSuppressOneDimension(t *testing.T) {
 	}
 }
 
-// determined reports a suppressed cell whose value follows from the row
-// and column totals (of lines of two cells or more) and the published cells: its unit vector lies in the
-// span of the row and column constraints over the suppressed cells.
-func determined(grid [][]*tableCell) (int, int, bool) {
+// determinedCells returns the suppressed cells whose value follows from
+// the row and column totals (of lines of two cells or more) and the
+// published cells: their unit vector lies in the span of the row and
+// column constraints over the suppressed cells.
+func determinedCells(grid [][]*tableCell) [][2]int {
 	var vars [][2]int
 	index := map[[2]int]int{}
 	for r := range grid {
@@ -75,7 +108,7 @@ func determined(grid [][]*tableCell) (int, int, bool) {
 		}
 	}
 	if len(vars) == 0 {
-		return 0, 0, false
+		return nil
 	}
 	// The total of a line of one cell is that cell: only longer lines have
 	// a total of their own.
@@ -118,14 +151,15 @@ func determined(grid [][]*tableCell) (int, int, bool) {
 		eqs = append(eqs, eq)
 	}
 	base := rank(eqs)
+	var out [][2]int
 	for i, v := range vars {
 		unit := make([]float64, len(vars))
 		unit[i] = 1
 		if rank(append(clone(eqs), unit)) == base {
-			return v[0], v[1], true
+			out = append(out, v)
 		}
 	}
-	return 0, 0, false
+	return out
 }
 
 func clone(m [][]float64) [][]float64 {
