@@ -152,6 +152,7 @@ type Scheduler struct {
 	log   zerolog.Logger
 	jobs  map[catalog.Node]*job
 	order []*job // dependency order
+	extra []*job // datasets registered since NewScheduler, run when asked; under mu
 	cron  *cron.Cron
 
 	mu       sync.Mutex
@@ -265,9 +266,11 @@ func (s *Scheduler) Running() []catalog.Node {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []catalog.Node
-	for _, j := range s.order {
-		if j.running {
-			out = append(out, j.Node)
+	for _, jobs := range [][]*job{s.order, s.extra} {
+		for _, j := range jobs {
+			if j.running {
+				out = append(out, j.Node)
+			}
 		}
 	}
 	return out
@@ -470,7 +473,7 @@ func (s *Scheduler) job(node catalog.Node) (*job, error) {
 				return j, nil
 			}
 			j := &job{Job: Job{Node: node, Output: d.ID}}
-			s.jobs[node] = j
+			s.jobs[node], s.extra = j, append(s.extra, j)
 			s.log.Info().Str("job", string(node)).Msg("a dataset registered since the scheduler started: run on demand; restart serve for its schedule")
 			return j, nil
 		}
