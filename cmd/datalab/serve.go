@@ -63,7 +63,7 @@ the same workspace are refused until it stops.`,
 			}
 			mux := newMux(ws, sched)
 			mux.Handle("/", server.New(ws, server.Options{AdminToken: os.Getenv(server.AdminTokenEnv), Log: a.log, Context: ctx,
-				StartIngest: launchIngest(ws, sched), Launch: launchRun(sched)}))
+				Launch: sched.Launch}))
 			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 			served := make(chan error, 1)
 			go func() { served <- srv.Serve(ln) }()
@@ -98,27 +98,6 @@ the same workspace are refused until it stops.`,
 // newMux returns the HTTP handlers of serve: GET /healthz so far, which
 // says the scheduler is up and what runs. The HTTP API and the web pages
 // add theirs to it, over ws and sched.
-// launchIngest starts the ingests asked through the API as runs of the
-// scheduler: one at a time per dataset, as its scheduled runs, and followed
-// by what depends on the dataset when it changed.
-func launchIngest(ws *pipelines.Workspace, sched *pipelines.Scheduler) func(context.Context, string, bool) (catalog.Run, error) {
-	return func(ctx context.Context, id string, force bool) (catalog.Run, error) {
-		d, err := ws.Catalog.Dataset(ctx, id)
-		if err != nil {
-			return catalog.Run{}, err
-		}
-		return sched.Launch(pipelines.IngestJob(d), pipelines.RunOptions{Force: force, Downstream: true, Cause: server.IngestCause(id)})
-	}
-}
-
-// launchRun starts the runs asked through the API (POST /api/runs?job=)
-// as the scheduler's, followed by what depends on the job.
-func launchRun(sched *pipelines.Scheduler) func(context.Context, catalog.Node, bool) (catalog.Run, error) {
-	return func(_ context.Context, job catalog.Node, force bool) (catalog.Run, error) {
-		return sched.Launch(job, pipelines.RunOptions{Force: force, Downstream: true, Cause: "POST /api/runs"})
-	}
-}
-
 func newMux(ws *pipelines.Workspace, sched *pipelines.Scheduler) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

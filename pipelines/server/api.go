@@ -272,7 +272,7 @@ func (s *server) apiIngest(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	run, err := s.opts.StartIngest(r.Context(), d.ID, force)
+	run, err := s.startIngest(r.Context(), d, force)
 	if s.refusedRun(w, r, err) {
 		return
 	}
@@ -303,23 +303,16 @@ func (s *server) apiStartRun(w http.ResponseWriter, r *http.Request) {
 			"run `datalab serve`, whose scheduler starts them, or POST /api/datasets/{id}/ingest for an ingest")
 		return
 	}
-	job := catalog.Node(r.URL.Query().Get("job"))
-	switch job.Kind() {
-	case catalog.KindDataset, catalog.KindPipeline, catalog.KindProject:
-	default:
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("query parameter job %q: name a job as kind:name", job),
-			"e.g. job=project:delais, job=pipeline:pseudonymisation or job=dataset:insee.regions; GET /api/runs shows the jobs that ran")
-		return
-	}
-	if job.Name() == "" {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("query parameter job %q: the name is missing", job), "e.g. job=project:delais")
+	job, err := jobParam(r.URL.Query().Get("job"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error(), "GET /api/runs shows the jobs that ran")
 		return
 	}
 	force, ok := forceParam(w, r)
 	if !ok {
 		return
 	}
-	run, err := s.opts.Launch(r.Context(), job, force)
+	run, err := s.opts.Launch(job, pipelines.RunOptions{Force: force, Downstream: true, Cause: "POST /api/runs"})
 	if s.refusedRun(w, r, err) {
 		return
 	}
@@ -329,6 +322,21 @@ func (s *server) apiStartRun(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, struct {
 		Run apiRun `json:"run"`
 	}{out})
+}
+
+// jobParam reads the job named by ?job=: kind:name, of a dataset, a
+// pipeline or a project.
+func jobParam(v string) (catalog.Node, error) {
+	job := catalog.Node(v)
+	switch job.Kind() {
+	case catalog.KindDataset, catalog.KindPipeline, catalog.KindProject:
+	default:
+		return "", fmt.Errorf("query parameter job %q: name a job as kind:name, of kind dataset, pipeline or project, e.g. project:delais or dataset:insee.regions", v)
+	}
+	if job.Name() == "" {
+		return "", fmt.Errorf("query parameter job %q: the name is missing, e.g. project:delais", v)
+	}
+	return job, nil
 }
 
 // forceParam reads ?force=, false when absent; on a bad value it answers
@@ -396,9 +404,9 @@ func runFilter(r *http.Request) (catalog.RunFilter, error) {
 		f.Kind = k
 	}
 	if j := q.Get("job"); j != "" {
-		n := catalog.Node(j)
-		if !strings.Contains(j, ":") || n.Kind() == "" || n.Name() == "" {
-			return f, fmt.Errorf("query parameter job %q: write kind:name, e.g. dataset:drees.ivg_mineures", j)
+		n, err := jobParam(j)
+		if err != nil {
+			return f, err
 		}
 		f.Job = n
 	}

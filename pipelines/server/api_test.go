@@ -428,8 +428,8 @@ func TestIngestEndpoint(t *testing.T) {
 // `datalab serve` does.
 func TestRunEndpoint(t *testing.T) {
 	var sched *pipelines.Scheduler
-	f := newFixture(t, server.Options{AdminToken: testToken, Launch: func(_ context.Context, job catalog.Node, force bool) (catalog.Run, error) {
-		return sched.Launch(job, pipelines.RunOptions{Force: force, Cause: "POST /api/runs"})
+	f := newFixture(t, server.Options{AdminToken: testToken, Launch: func(job catalog.Node, opts pipelines.RunOptions) (catalog.Run, error) {
+		return sched.Launch(job, opts)
 	}})
 	var err error
 	if sched, err = pipelines.NewScheduler(context.Background(), f.ws, pipelines.SchedulerOptions{}); err != nil {

@@ -45,25 +45,16 @@ type Options struct {
 	// Log receives a line per request (component "server"); the zero Logger
 	// discards them.
 	Log zerolog.Logger
-	// StartIngest starts an ingest of dataset id in the background and
-	// returns the run it recorded (status running), for POST
-	// /api/datasets/{id}/ingest; force loads even an unchanged source. It
-	// must not wait for the ingest to finish; a *pipelines.BusyError says
-	// the dataset is being loaded already (409). `datalab serve` gives the
-	// scheduler's (Scheduler.Launch), after which what depends on the
-	// dataset runs as after a scheduled ingest. nil means the server's own:
-	// it records a catalog.Run (trigger manual) and calls Workspace.Ingest
-	// under Context, one ingest of a dataset at a time, nothing downstream.
-	StartIngest func(ctx context.Context, id string, force bool) (catalog.Run, error)
-	// Launch starts a run of a job (dataset:ID, pipeline:NAME or
-	// project:NAME) in the background and returns it, status running, for
-	// POST /api/runs?job=; force runs it even when nothing it reads changed.
-	// It must not wait for the run to finish; an error wrapping
-	// pipelines.ErrInvalid says there is no such job (404), a
-	// *pipelines.BusyError that it is running (409). `datalab serve` gives
-	// its scheduler's (Scheduler.Launch), what depends on the job running
-	// after it. nil: the server starts no runs but ingests (503).
-	Launch func(ctx context.Context, job catalog.Node, force bool) (catalog.Run, error)
+	// Launch starts a run of a job in the background and returns it,
+	// status running: Scheduler.Launch, which `datalab serve` gives. The
+	// server asks it for POST /api/runs?job= and POST
+	// /api/datasets/{id}/ingest, with what depends on the job running
+	// after it (RunOptions.Downstream) and the request as cause. An error
+	// wrapping pipelines.ErrInvalid says there is no such job (404), a
+	// *pipelines.BusyError that it is running (409). nil: the server
+	// ingests on its own, one ingest of a dataset at a time and nothing
+	// downstream, under Context, and starts no other run (503).
+	Launch func(job catalog.Node, opts pipelines.RunOptions) (catalog.Run, error)
 	// Context bounds the ingests started through the API: when it is done,
 	// they are cancelled and the previous snapshots stand. Default
 	// context.Background().
@@ -136,9 +127,6 @@ func New(ws *pipelines.Workspace, opts Options) http.Handler {
 		if len(opts.AdminToken) < minTokenLength {
 			s.log.Warn().Int("length", len(opts.AdminToken)).Msgf("the admin token is short; use %d random characters or more (openssl rand -hex 32)", minTokenLength*2)
 		}
-	}
-	if opts.StartIngest == nil {
-		s.opts.StartIngest = s.startIngest
 	}
 	s.routes()
 	return s.headers(s.logged(s.mux))
@@ -371,20 +359,20 @@ func (s *server) apiNotFound(w http.ResponseWriter, r *http.Request) {
 // withheld is what replaces the error of a run or snapshot above public.
 const withheld = "withheld: the error of an ingest or run above public may quote values of its data; read it on the server with `datalab dataset show ID` or `datalab runs`"
 
-// startIngest is the default Options.StartIngest: it records a run, then
-// ingests in the background.
-func (s *server) startIngest(ctx context.Context, id string, force bool) (catalog.Run, error) {
-	d, err := s.ws.Catalog.Dataset(ctx, id)
-	if err != nil {
-		return catalog.Run{}, err
+// startIngest starts an ingest of dataset d: through Options.Launch when
+// set, else on the server's own, which records a run then ingests in the
+// background.
+func (s *server) startIngest(ctx context.Context, d catalog.Dataset, force bool) (catalog.Run, error) {
+	id, job, cause := d.ID, pipelines.IngestJob(d), "POST /api/datasets/"+d.ID+"/ingest"
+	if s.opts.Launch != nil {
+		return s.opts.Launch(job, pipelines.RunOptions{Force: force, Downstream: true, Cause: cause})
 	}
-	job := pipelines.IngestJob(d)
 	s.mu.Lock()
 	if runID, ok := s.running[id]; ok {
 		s.mu.Unlock()
 		return catalog.Run{}, &pipelines.BusyError{Job: job, Run: runID}
 	}
-	run, err := s.ws.Catalog.BeginRun(ctx, job, catalog.TriggerManual, IngestCause(id))
+	run, err := s.ws.Catalog.BeginRun(ctx, job, catalog.TriggerManual, cause)
 	if err != nil {
 		s.mu.Unlock()
 		return catalog.Run{}, err
@@ -414,10 +402,6 @@ func (s *server) startIngest(ctx context.Context, id string, force bool) (catalo
 	}()
 	return run, nil
 }
-
-// IngestCause is the cause recorded for an ingest of dataset id asked
-// through the API.
-func IngestCause(id string) string { return "POST /api/datasets/" + id + "/ingest" }
 
 // queryLevel reads a level filter: "" for none.
 func queryLevel(v string) (catalog.Level, error) {
