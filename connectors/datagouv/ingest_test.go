@@ -3,19 +3,12 @@
 package datagouv_test
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/rs/zerolog"
-
 	"github.com/datalab/datalab/catalog"
-	"github.com/datalab/datalab/connectors"
 	"github.com/datalab/datalab/connectors/datagouv"
-	"github.com/datalab/datalab/pipelines"
+	"github.com/datalab/datalab/pipelines/pipelinetest"
 )
 
 // TestIngest registers the DREES file through the data.gouv.fr API, with
@@ -23,7 +16,7 @@ import (
 // ingest finds it unchanged from the API alone.
 func TestIngest(t *testing.T) {
 	p := newPortal(t)
-	dir := t.TempDir()
+	ws := pipelinetest.Open(t, "datagouv", datagouv.New)
 	reg := fmt.Sprintf(`id: drees.ivg_mineures
 title: Part des IVG chez les mineures, par zone
 publisher: DREES
@@ -42,27 +35,11 @@ schema:
     - {name: zone_geo, type: string}
     - {name: part_age_inf18, type: number}
 `, slug, p.api())
-	os.MkdirAll(filepath.Join(dir, "datasets"), 0o755)
-	if err := os.WriteFile(filepath.Join(dir, "datasets", "ivg.yaml"), []byte(reg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	kinds := &connectors.Registry{}
-	kinds.Add("datagouv", datagouv.New)
-	ctx := context.Background()
-	ws, err := pipelines.Open(ctx, dir, pipelines.Options{Connectors: kinds, Log: zerolog.New(zerolog.NewTestWriter(t))})
+	pipelinetest.Register(t, ws, "ivg.yaml", reg)
+	snap, err := pipelinetest.Ingest(t, ws, "drees.ivg_mineures")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ws.Close()
-	if _, err := ws.Register(ctx, "datasets/ivg.yaml"); err != nil {
-		t.Fatal(err)
-	}
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	snap, err := ws.Ingest(ctx, "drees.ivg_mineures", pipelines.IngestOptions{Allocator: mem})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mem.AssertSize(t, 0)
 	if snap.Status != catalog.Succeeded || snap.Rows != 1053 {
 		t.Fatalf("snapshot %+v", snap)
 	}
@@ -80,7 +57,7 @@ schema:
 	if err := ws.DB.QueryRow(`SELECT count(*) FROM drees.ivg_mineures WHERE zone_geo = 'Bouches-du-Rhône'`).Scan(&n); err != nil || n == 0 {
 		t.Errorf("ISO-8859-1 names not decoded: %d rows, %v", n, err)
 	}
-	again, err := ws.Ingest(ctx, "drees.ivg_mineures", pipelines.IngestOptions{Allocator: mem})
+	again, err := pipelinetest.Ingest(t, ws, "drees.ivg_mineures")
 	if err != nil || again.Status != catalog.Unchanged {
 		t.Errorf("second ingest: %+v, %v", again, err)
 	}

@@ -3,20 +3,13 @@
 package mysql_test
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/rs/zerolog"
-
 	"github.com/datalab/datalab/catalog"
-	"github.com/datalab/datalab/connectors"
 	"github.com/datalab/datalab/connectors/mysql"
-	"github.com/datalab/datalab/pipelines"
+	"github.com/datalab/datalab/pipelines/pipelinetest"
 )
 
 // TestMySQLTypesInDuckDB ingests the table of every type through the
@@ -27,15 +20,7 @@ func TestMySQLTypesInDuckDB(t *testing.T) {
 	database := newDatabase(t, db)
 	exec(t, db, createTypes(database))
 
-	dir := t.TempDir()
-	reg := &connectors.Registry{}
-	reg.Add("mysql", mysql.New)
-	ctx := context.Background()
-	ws, err := pipelines.Open(ctx, dir, pipelines.Options{Connectors: reg, Log: zerolog.New(zerolog.NewTestWriter(t))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
+	ws := pipelinetest.Open(t, "mysql", mysql.New)
 	registration := fmt.Sprintf(`id: lab.mysql_types
 title: Every MySQL type
 publisher: Lab
@@ -45,21 +30,11 @@ source:
   url: %s
   table: %s.types
 `, testURL(), database)
-	if err := os.MkdirAll(filepath.Join(dir, "datasets"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "datasets", "types.yaml"), []byte(registration), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ws.Register(ctx, "datasets/types.yaml"); err != nil {
-		t.Fatal(err)
-	}
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	snap, err := ws.Ingest(ctx, "lab.mysql_types", pipelines.IngestOptions{Allocator: mem})
+	pipelinetest.Register(t, ws, "types.yaml", registration)
+	snap, err := pipelinetest.Ingest(t, ws, "lab.mysql_types")
 	if err != nil {
 		t.Fatal(err)
 	}
-	mem.AssertSize(t, 0)
 	if snap.Status != catalog.Succeeded || snap.Rows != 3 || snap.Location != "mysql://127.0.0.1:3306/"+database+"/types" {
 		t.Errorf("snapshot: %+v", snap)
 	}

@@ -3,28 +3,23 @@
 package parquet_test
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/rs/zerolog"
-
 	"github.com/datalab/datalab/catalog"
-	"github.com/datalab/datalab/connectors"
 	"github.com/datalab/datalab/connectors/parquet"
-	"github.com/datalab/datalab/pipelines"
+	"github.com/datalab/datalab/pipelines/pipelinetest"
 )
 
 // TestIngest registers a generated Parquet file in a workspace and
 // ingests it into DuckDB: the table has the file's types, nested ones
 // included, and its values.
 func TestIngest(t *testing.T) {
-	dir := t.TempDir()
-	os.MkdirAll(filepath.Join(dir, "data"), 0o755)
-	path := writeParquet(t, filepath.Join(dir, "data"), 5000, 1000, 0)
+	ws := pipelinetest.Open(t, "parquet", parquet.New)
+	os.MkdirAll(ws.Path("data"), 0o755)
+	path := writeParquet(t, ws.Path("data"), 5000, 1000, 0)
 	reg := fmt.Sprintf(`id: lab.communes
 title: Communes
 publisher: Lab
@@ -35,27 +30,11 @@ schema:
     - {name: petit, type: integer}
     - {name: population, type: string}
 `, filepath.Base(path))
-	os.MkdirAll(filepath.Join(dir, "datasets"), 0o755)
-	if err := os.WriteFile(filepath.Join(dir, "datasets", "communes.yaml"), []byte(reg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	kinds := &connectors.Registry{}
-	kinds.Add("parquet", parquet.New)
-	ctx := context.Background()
-	ws, err := pipelines.Open(ctx, dir, pipelines.Options{Connectors: kinds, Log: zerolog.New(zerolog.NewTestWriter(t))})
+	pipelinetest.Register(t, ws, "communes.yaml", reg)
+	snap, err := pipelinetest.Ingest(t, ws, "lab.communes")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ws.Close()
-	if _, err := ws.Register(ctx, "datasets/communes.yaml"); err != nil {
-		t.Fatal(err)
-	}
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	snap, err := ws.Ingest(ctx, "lab.communes", pipelines.IngestOptions{Allocator: mem})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mem.AssertSize(t, 0)
 	if snap.Status != catalog.Succeeded || snap.Rows != 5000 {
 		t.Fatalf("snapshot %+v", snap)
 	}
@@ -108,7 +87,7 @@ schema:
 	if nulls.code != 714 || nulls.part != 1000 || nulls.adresse != 454 || nulls.tags != 1667 {
 		t.Errorf("nulls %+v", nulls)
 	}
-	again, err := ws.Ingest(ctx, "lab.communes", pipelines.IngestOptions{Allocator: mem})
+	again, err := pipelinetest.Ingest(t, ws, "lab.communes")
 	if err != nil || again.Status != catalog.Unchanged {
 		t.Errorf("second ingest: %+v, %v", again, err)
 	}

@@ -3,20 +3,13 @@
 package postgres_test
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/rs/zerolog"
-
 	"github.com/datalab/datalab/catalog"
-	"github.com/datalab/datalab/connectors"
 	"github.com/datalab/datalab/connectors/postgres"
-	"github.com/datalab/datalab/pipelines"
+	"github.com/datalab/datalab/pipelines/pipelinetest"
 )
 
 // TestPostgresTypesInDuckDB ingests the table of every type through the
@@ -27,15 +20,7 @@ func TestPostgresTypesInDuckDB(t *testing.T) {
 	schema := newSchema(t, conn)
 	exec(t, conn, createTypes(schema))
 
-	dir := t.TempDir()
-	reg := &connectors.Registry{}
-	reg.Add("postgres", postgres.New)
-	ctx := context.Background()
-	ws, err := pipelines.Open(ctx, dir, pipelines.Options{Connectors: reg, Log: zerolog.New(zerolog.NewTestWriter(t))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
+	ws := pipelinetest.Open(t, "postgres", postgres.New)
 	registration := fmt.Sprintf(`id: lab.pg_types
 title: Every PostgreSQL type
 publisher: Lab
@@ -45,21 +30,11 @@ source:
   url: %s
   table: %s.types
 `, testURL(), schema)
-	if err := os.MkdirAll(filepath.Join(dir, "datasets"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "datasets", "types.yaml"), []byte(registration), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ws.Register(ctx, "datasets/types.yaml"); err != nil {
-		t.Fatal(err)
-	}
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	snap, err := ws.Ingest(ctx, "lab.pg_types", pipelines.IngestOptions{Allocator: mem})
+	pipelinetest.Register(t, ws, "types.yaml", registration)
+	snap, err := pipelinetest.Ingest(t, ws, "lab.pg_types")
 	if err != nil {
 		t.Fatal(err)
 	}
-	mem.AssertSize(t, 0)
 	if snap.Status != catalog.Succeeded || snap.Rows != 2 || snap.Location != "postgres://127.0.0.1:5432/test/"+schema+".types" {
 		t.Errorf("snapshot: %+v", snap)
 	}
