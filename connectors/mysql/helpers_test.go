@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	driver "github.com/go-sql-driver/mysql"
 
 	"github.com/datalab/datalab/connectors"
@@ -93,46 +91,6 @@ func newSource(t testing.TB, options string) connectors.Source {
 		t.Fatal(err)
 	}
 	return src
-}
-
-// result is what a test reads from a stream.
-type result struct {
-	schema *arrow.Schema
-	rows   [][]string // ValueStr of each column
-	cursor string
-	fp     connectors.Fingerprint
-}
-
-// readAll reads a source to its end with a checked allocator.
-func readAll(t testing.TB, src connectors.Source, opts connectors.OpenOptions) (result, error) {
-	t.Helper()
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	opts.Allocator = mem
-	st, err := src.Open(context.Background(), opts)
-	if err != nil {
-		return result{}, err
-	}
-	defer st.Release()
-	res := result{schema: st.Schema()}
-	for st.Next() {
-		rec := st.RecordBatch()
-		for i := range int(rec.NumRows()) {
-			row := make([]string, rec.NumCols())
-			for j, col := range rec.Columns() {
-				row[j] = col.ValueStr(i)
-			}
-			res.rows = append(res.rows, row)
-		}
-	}
-	if err := st.Err(); err != nil {
-		return res, err
-	}
-	if cs, ok := st.(connectors.CursorStream); ok {
-		res.cursor = cs.Cursor()
-	}
-	res.fp = st.Fingerprint()
-	return res, nil
 }
 
 // digits creates db.digits, 0 to 9, to generate rows by cross joins.

@@ -190,36 +190,36 @@ func TestMySQLTypes(t *testing.T) {
 	db := admin(t)
 	database := newDatabase(t, db)
 	exec(t, db, createTypes(database))
-	res, err := readAll(t, newSource(t, "table: "+database+".types"), connectors.OpenOptions{})
+	res, err := connectortest.ReadAll(t, newSource(t, "table: "+database+".types"), connectors.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.schema.NumFields() != len(typesWant) || len(res.rows) != 3 {
-		t.Fatalf("schema %s, %d rows", res.schema, len(res.rows))
+	if res.Schema.NumFields() != len(typesWant) || len(res.Rows) != 3 {
+		t.Fatalf("schema %s, %d rows", res.Schema, len(res.Rows))
 	}
 	for i, w := range typesWant {
-		f := res.schema.Field(i)
+		f := res.Schema.Field(i)
 		if f.Name != w.name || !arrow.TypeEqual(f.Type, w.typ) || !f.Nullable {
 			t.Errorf("column %d: %s %s, want %s %s", i, f.Name, f.Type, w.name, w.typ)
 		}
-		if got := res.rows[0][i]; got != w.val {
+		if got := res.Rows[0][i]; got != w.val {
 			t.Errorf("%s = %q, want %q", w.name, got, w.val)
 		}
-		if got := res.rows[1][i]; got != "(null)" && w.name != "id" {
+		if got := res.Rows[1][i]; got != "(null)" && w.name != "id" {
 			t.Errorf("%s of the NULL row = %q, want (null)", w.name, got)
 		}
 	}
-	if got := res.rows[2][slices.IndexFunc(typesWant, func(w typeWant) bool { return w.name == "dt" })]; got != "(null)" {
+	if got := res.Rows[2][slices.IndexFunc(typesWant, func(w typeWant) bool { return w.name == "dt" })]; got != "(null)" {
 		t.Errorf("zero date = %q, want (null)", got)
 	}
 
 	// Through a query, tinyint(1) is not told from tinyint.
-	res, err = readAll(t, newSource(t, "query: SELECT id, b FROM "+database+".types WHERE id = 1"), connectors.OpenOptions{})
+	res, err = connectortest.ReadAll(t, newSource(t, "query: SELECT id, b FROM "+database+".types WHERE id = 1"), connectors.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if typ := res.schema.Field(1).Type; typ.ID() != arrow.INT64 || res.rows[0][1] != "1" {
-		t.Errorf("a query's tinyint(1): %s %v", typ, res.rows)
+	if typ := res.Schema.Field(1).Type; typ.ID() != arrow.INT64 || res.Rows[0][1] != "1" {
+		t.Errorf("a query's tinyint(1): %s %v", typ, res.Rows)
 	}
 }
 
@@ -243,30 +243,30 @@ func TestMySQLIncremental(t *testing.T) {
 	} {
 		t.Run(c.column, func(t *testing.T) {
 			src := newSource(t, "table: "+database+".events\ncursor: "+c.column)
-			full, err := readAll(t, src, connectors.OpenOptions{})
+			full, err := connectortest.ReadAll(t, src, connectors.OpenOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(full.rows) != 4 || full.cursor != c.last {
-				t.Fatalf("full load: %v, cursor %q; want 4 rows and %q", full.rows, full.cursor, c.last)
+			if len(full.Rows) != 4 || full.Cursor != c.last {
+				t.Fatalf("full load: %v, cursor %q; want 4 rows and %q", full.Rows, full.Cursor, c.last)
 			}
-			again, err := readAll(t, src, connectors.OpenOptions{Cursor: full.cursor})
+			again, err := connectortest.ReadAll(t, src, connectors.OpenOptions{Cursor: full.Cursor})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(again.rows) != 0 || again.cursor != full.cursor {
-				t.Errorf("past the cursor: %v, cursor %q", again.rows, again.cursor)
+			if len(again.Rows) != 0 || again.Cursor != full.Cursor {
+				t.Errorf("past the cursor: %v, cursor %q", again.Rows, again.Cursor)
 			}
-			past, err := readAll(t, src, connectors.OpenOptions{Cursor: c.second})
+			past, err := connectortest.ReadAll(t, src, connectors.OpenOptions{Cursor: c.second})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(past.rows) != 1 || past.rows[0][0] != "9007199254740993" || past.cursor != c.last {
-				t.Errorf("past %s: %v, cursor %q", c.second, past.rows, past.cursor)
+			if len(past.Rows) != 1 || past.Rows[0][0] != "9007199254740993" || past.Cursor != c.last {
+				t.Errorf("past %s: %v, cursor %q", c.second, past.Rows, past.Cursor)
 			}
 		})
 	}
-	_, err := readAll(t, newSource(t, "table: "+database+".events\ncursor: updated_at"), connectors.OpenOptions{})
+	_, err := connectortest.ReadAll(t, newSource(t, "table: "+database+".events\ncursor: updated_at"), connectors.OpenOptions{})
 	var se *connectors.SpecError
 	if !errors.As(err, &se) || se.Field != "source.cursor" || !strings.Contains(se.Reason, "id, at, day") {
 		t.Errorf("missing cursor column: %v", err)
@@ -279,11 +279,11 @@ func TestMySQLContentHash(t *testing.T) {
 	digits(t, db, database)
 	hash := func(options string) string {
 		t.Helper()
-		res, err := readAll(t, newSource(t, options), connectors.OpenOptions{BatchRows: 3})
+		res, err := connectortest.ReadAll(t, newSource(t, options), connectors.OpenOptions{BatchRows: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return res.fp.ContentHash
+		return res.Fingerprint.ContentHash
 	}
 	first := hash("table: " + database + ".digits")
 	if !strings.HasPrefix(first, "sha256:") {
@@ -319,7 +319,7 @@ func TestMySQLPasswordEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, err = readAll(t, src, connectors.OpenOptions{})
+	_, err = connectortest.ReadAll(t, src, connectors.OpenOptions{})
 	if !errors.Is(err, mysql.ErrPasswordEnv) || !strings.Contains(err.Error(), variable) {
 		t.Errorf("missing variable: %v", err)
 	}
@@ -329,19 +329,19 @@ func TestMySQLPasswordEnv(t *testing.T) {
 	// the variable's value is what is sent.
 	wrong := "wrong-" + randomHex(8)
 	t.Setenv(variable, wrong)
-	_, err = readAll(t, src, connectors.OpenOptions{})
+	_, err = connectortest.ReadAll(t, src, connectors.OpenOptions{})
 	if !errors.Is(err, mysql.ErrConnect) || !strings.Contains(err.Error(), "Access denied") || !strings.Contains(err.Error(), variable) || strings.Contains(err.Error(), wrong) {
 		t.Errorf("wrong password: %v", err)
 	}
 	t.Logf("wrong password: %v", err)
 
 	t.Setenv(variable, canary)
-	res, err := readAll(t, src, connectors.OpenOptions{})
+	res, err := connectortest.ReadAll(t, src, connectors.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.rows) != 1 || strings.Contains(res.fp.Location, user) {
-		t.Errorf("read as %s: %v, location %s", user, res.rows, res.fp.Location)
+	if len(res.Rows) != 1 || strings.Contains(res.Fingerprint.Location, user) {
+		t.Errorf("read as %s: %v, location %s", user, res.Rows, res.Fingerprint.Location)
 	}
 	// An error after the connection, with the password in use, holds
 	// none of it either.
@@ -349,7 +349,7 @@ func TestMySQLPasswordEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = readAll(t, missing, connectors.OpenOptions{})
+	_, err = connectortest.ReadAll(t, missing, connectors.OpenOptions{})
 	if err == nil || strings.Contains(fmt.Sprintf("%v %+v", err, err), canary) {
 		t.Errorf("missing table: %v", err)
 	}
@@ -360,7 +360,7 @@ func TestMySQLConnectionErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = readAll(t, src, connectors.OpenOptions{})
+	_, err = connectortest.ReadAll(t, src, connectors.OpenOptions{})
 	if !errors.Is(err, mysql.ErrConnect) {
 		t.Fatalf("closed port: %v", err)
 	}
@@ -372,7 +372,7 @@ func TestMySQLConnectionErrors(t *testing.T) {
 	}
 	db := admin(t)
 	database := newDatabase(t, db)
-	_, err = readAll(t, newSource(t, "table: "+database+".nope"), connectors.OpenOptions{})
+	_, err = connectortest.ReadAll(t, newSource(t, "table: "+database+".nope"), connectors.OpenOptions{})
 	if err == nil || !strings.Contains(err.Error(), "doesn't exist") || !strings.Contains(err.Error(), "check source.table") {
 		t.Errorf("missing table: %v", err)
 	}
@@ -441,14 +441,14 @@ func TestMySQLValueError(t *testing.T) {
 	database := newDatabase(t, db)
 	exec(t, db, fmt.Sprintf("CREATE TABLE %s.prices (id int, price decimal(5,2) unsigned); INSERT INTO %[1]s.prices VALUES (1, 1.5), (2, 999.99)", database))
 	// Through a query, the protocol says decimal(4,2).
-	_, err := readAll(t, newSource(t, "query: SELECT * FROM "+database+".prices ORDER BY id"), connectors.OpenOptions{})
+	_, err := connectortest.ReadAll(t, newSource(t, "query: SELECT * FROM "+database+".prices ORDER BY id"), connectors.OpenOptions{})
 	var de *connectors.DataError
 	if !errors.As(err, &de) || de.Column != "price" || de.Value != "999.99" || !strings.Contains(de.Reason, "row 2") || !strings.Contains(de.Fix, "DECIMAL(5,2)") {
 		t.Errorf("err = %v, want a DataError on price", err)
 	}
 	t.Logf("%v", err)
 	// The table's own type, from information_schema, holds it.
-	if res, err := readAll(t, newSource(t, "table: "+database+".prices"), connectors.OpenOptions{}); err != nil || res.rows[1][1] != "999.99" {
-		t.Errorf("table: %v, %v", res.rows, err)
+	if res, err := connectortest.ReadAll(t, newSource(t, "table: "+database+".prices"), connectors.OpenOptions{}); err != nil || res.Rows[1][1] != "999.99" {
+		t.Errorf("table: %v, %v", res.Rows, err)
 	}
 }

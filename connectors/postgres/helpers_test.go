@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/datalab/datalab/connectors"
@@ -86,46 +84,6 @@ func newSource(t testing.TB, options string) connectors.Source {
 		t.Fatal(err)
 	}
 	return src
-}
-
-// result is what a test reads from a stream.
-type result struct {
-	schema *arrow.Schema
-	rows   [][]string // ValueStr of each column
-	cursor string     // CursorStream.Cursor, when it is one
-	fp     connectors.Fingerprint
-}
-
-// readAll reads a source to its end with a checked allocator.
-func readAll(t testing.TB, src connectors.Source, opts connectors.OpenOptions) (result, error) {
-	t.Helper()
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	opts.Allocator = mem
-	st, err := src.Open(context.Background(), opts)
-	if err != nil {
-		return result{}, err
-	}
-	defer st.Release()
-	res := result{schema: st.Schema()}
-	for st.Next() {
-		rec := st.RecordBatch()
-		for i := range int(rec.NumRows()) {
-			row := make([]string, rec.NumCols())
-			for j, col := range rec.Columns() {
-				row[j] = col.ValueStr(i)
-			}
-			res.rows = append(res.rows, row)
-		}
-	}
-	if err := st.Err(); err != nil {
-		return res, err
-	}
-	if cs, ok := st.(connectors.CursorStream); ok {
-		res.cursor = cs.Cursor()
-	}
-	res.fp = st.Fingerprint()
-	return res, nil
 }
 
 // fakeServer is a PostgreSQL server on loopback that asks for a clear-text

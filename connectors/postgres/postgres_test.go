@@ -141,7 +141,7 @@ func TestPostgresTypes(t *testing.T) {
 	conn := admin(t)
 	schema := newSchema(t, conn)
 	exec(t, conn, createTypes(schema))
-	res, err := readAll(t, newSource(t, "table: "+schema+".types"), connectors.OpenOptions{})
+	res, err := connectortest.ReadAll(t, newSource(t, "table: "+schema+".types"), connectors.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,21 +179,21 @@ func TestPostgresTypes(t *testing.T) {
 		{"iv", arrow.BinaryTypes.String, "1 day 02:03:04"},
 		{"mood", arrow.BinaryTypes.String, "happy"},
 	}
-	if res.schema.NumFields() != len(want) {
-		t.Fatalf("schema: %s", res.schema)
+	if res.Schema.NumFields() != len(want) {
+		t.Fatalf("schema: %s", res.Schema)
 	}
-	if len(res.rows) != 2 {
-		t.Fatalf("%d rows, want 2", len(res.rows))
+	if len(res.Rows) != 2 {
+		t.Fatalf("%d rows, want 2", len(res.Rows))
 	}
 	for i, w := range want {
-		f := res.schema.Field(i)
+		f := res.Schema.Field(i)
 		if f.Name != w.name || !arrow.TypeEqual(f.Type, w.typ) || !f.Nullable {
 			t.Errorf("column %d: %s %s (nullable %t), want %s %s", i, f.Name, f.Type, f.Nullable, w.name, w.typ)
 		}
-		if got := res.rows[0][i]; got != w.val {
+		if got := res.Rows[0][i]; got != w.val {
 			t.Errorf("%s = %q, want %q", w.name, got, w.val)
 		}
-		if got := res.rows[1][i]; got != "(null)" && w.name != "id" {
+		if got := res.Rows[1][i]; got != "(null)" && w.name != "id" {
 			t.Errorf("%s of the NULL row = %q, want (null)", w.name, got)
 		}
 	}
@@ -239,46 +239,46 @@ func TestPostgresIncremental(t *testing.T) {
 	} {
 		t.Run(c.column, func(t *testing.T) {
 			src := newSource(t, "table: "+schema+".events\ncursor: "+c.column)
-			full, err := readAll(t, src, connectors.OpenOptions{})
+			full, err := connectortest.ReadAll(t, src, connectors.OpenOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			// A full load reads every row, NULL cursors too, in the cursor's
 			// order.
-			if len(full.rows) != 4 || full.rows[0][0] != "1" || full.rows[2][0] != "3" {
-				t.Errorf("full load: %v", full.rows)
+			if len(full.Rows) != 4 || full.Rows[0][0] != "1" || full.Rows[2][0] != "3" {
+				t.Errorf("full load: %v", full.Rows)
 			}
-			if full.cursor != c.first {
-				t.Fatalf("cursor after a full load = %q, want %q", full.cursor, c.first)
+			if full.Cursor != c.first {
+				t.Fatalf("cursor after a full load = %q, want %q", full.Cursor, c.first)
 			}
-			again, err := readAll(t, src, connectors.OpenOptions{Cursor: full.cursor})
+			again, err := connectortest.ReadAll(t, src, connectors.OpenOptions{Cursor: full.Cursor})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(again.rows) != 0 || again.cursor != full.cursor {
-				t.Errorf("past the cursor: %d rows, cursor %q; want none and %q", len(again.rows), again.cursor, full.cursor)
+			if len(again.Rows) != 0 || again.Cursor != full.Cursor {
+				t.Errorf("past the cursor: %d rows, cursor %q; want none and %q", len(again.Rows), again.Cursor, full.Cursor)
 			}
-			past, err := readAll(t, src, connectors.OpenOptions{Cursor: full.rows[0][slices.Index(columnNames(full.schema), c.column)]})
+			past, err := connectortest.ReadAll(t, src, connectors.OpenOptions{Cursor: full.Rows[0][slices.Index(columnNames(full.Schema), c.column)]})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(past.rows) != 2 || past.cursor != c.first {
-				t.Errorf("past the first row: %v, cursor %q", past.rows, past.cursor)
+			if len(past.Rows) != 2 || past.Cursor != c.first {
+				t.Errorf("past the first row: %v, cursor %q", past.Rows, past.Cursor)
 			}
 		})
 	}
 	// A cursor that is not a value of the column says how to recover.
-	_, err := readAll(t, newSource(t, "table: "+schema+".events\ncursor: id"), connectors.OpenOptions{Cursor: "not a number"})
+	_, err := connectortest.ReadAll(t, newSource(t, "table: "+schema+".events\ncursor: id"), connectors.OpenOptions{Cursor: "not a number"})
 	if err == nil || !strings.Contains(err.Error(), "--force") {
 		t.Errorf("bad cursor: %v", err)
 	}
 	// A cursor column that does not exist is the registration's fault.
-	_, err = readAll(t, newSource(t, "table: "+schema+".events\ncursor: updated_at"), connectors.OpenOptions{})
+	_, err = connectortest.ReadAll(t, newSource(t, "table: "+schema+".events\ncursor: updated_at"), connectors.OpenOptions{})
 	var se *connectors.SpecError
 	if !errors.As(err, &se) || se.Field != "source.cursor" || !strings.Contains(se.Reason, "id, at, local") {
 		t.Errorf("missing cursor column: %v", err)
 	}
-	_, err = readAll(t, newSource(t, "table: "+schema+".events\ncursor: id\nprimary_key: [id, nope]"), connectors.OpenOptions{})
+	_, err = connectortest.ReadAll(t, newSource(t, "table: "+schema+".events\ncursor: id\nprimary_key: [id, nope]"), connectors.OpenOptions{})
 	if !errors.As(err, &se) || se.Field != "source.primary_key[1]" {
 		t.Errorf("missing key column: %v", err)
 	}
@@ -300,14 +300,14 @@ func TestPostgresContentHash(t *testing.T) {
 	exec(t, conn, fmt.Sprintf(`CREATE TABLE %s.t AS SELECT g AS id, g::text AS label FROM generate_series(1, 100) g`, schema))
 	hash := func(options string) string {
 		t.Helper()
-		res, err := readAll(t, newSource(t, options), connectors.OpenOptions{BatchRows: 30})
+		res, err := connectortest.ReadAll(t, newSource(t, options), connectors.OpenOptions{BatchRows: 30})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(res.fp.ContentHash, "sha256:") {
-			t.Fatalf("fingerprint %+v", res.fp)
+		if !strings.HasPrefix(res.Fingerprint.ContentHash, "sha256:") {
+			t.Fatalf("fingerprint %+v", res.Fingerprint)
 		}
-		return res.fp.ContentHash
+		return res.Fingerprint.ContentHash
 	}
 	first := hash("table: " + schema + ".t")
 	if reversed := hash("query: SELECT * FROM " + schema + ".t ORDER BY id DESC"); reversed != first {
@@ -344,19 +344,19 @@ func TestPostgresPasswordEnv(t *testing.T) {
 	}
 
 	// The variable is missing: the error names it, and no connection is tried.
-	_, err = readAll(t, src, connectors.OpenOptions{})
+	_, err = connectortest.ReadAll(t, src, connectors.OpenOptions{})
 	if !errors.Is(err, postgres.ErrPasswordEnv) || !strings.Contains(err.Error(), variable) || !strings.Contains(err.Error(), role) {
 		t.Errorf("missing variable: %v", err)
 	}
 	t.Logf("missing variable: %v", err)
 
 	t.Setenv(variable, canary)
-	res, err := readAll(t, src, connectors.OpenOptions{})
+	res, err := connectortest.ReadAll(t, src, connectors.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.rows) != 1 || strings.Contains(res.fp.Location, canary) || strings.Contains(res.fp.Location, role) {
-		t.Errorf("read as %s: %v, location %s", role, res.rows, res.fp.Location)
+	if len(res.Rows) != 1 || strings.Contains(res.Fingerprint.Location, canary) || strings.Contains(res.Fingerprint.Location, role) {
+		t.Errorf("read as %s: %v, location %s", role, res.Rows, res.Fingerprint.Location)
 	}
 
 	// A server that asks for the password gets the canary, and quotes it in
@@ -368,7 +368,7 @@ func TestPostgresPasswordEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = readAll(t, src, connectors.OpenOptions{})
+	_, err = connectortest.ReadAll(t, src, connectors.OpenOptions{})
 	if got := fake.Passwords(); len(got) == 0 || got[0] != canary {
 		t.Fatalf("the server received %q, want the canary from %s", got, variable)
 	}
@@ -391,7 +391,7 @@ func TestPostgresConnectionErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = readAll(t, src, connectors.OpenOptions{})
+	_, err = connectortest.ReadAll(t, src, connectors.OpenOptions{})
 	if !errors.Is(err, postgres.ErrConnect) {
 		t.Fatalf("closed port: %v", err)
 	}
@@ -404,14 +404,14 @@ func TestPostgresConnectionErrors(t *testing.T) {
 
 	conn := admin(t)
 	schema := newSchema(t, conn)
-	_, err = readAll(t, newSource(t, "table: "+schema+".nope"), connectors.OpenOptions{})
+	_, err = connectortest.ReadAll(t, newSource(t, "table: "+schema+".nope"), connectors.OpenOptions{})
 	if err == nil || !strings.Contains(err.Error(), "does not exist") || !strings.Contains(err.Error(), "check source.table") {
 		t.Errorf("missing table: %v", err)
 	}
 	t.Logf("missing table: %v", err)
 	// The transaction is read-only: a query cannot write.
 	exec(t, conn, "CREATE SEQUENCE "+schema+".seq")
-	_, err = readAll(t, newSource(t, "query: SELECT nextval('"+schema+".seq')"), connectors.OpenOptions{})
+	_, err = connectortest.ReadAll(t, newSource(t, "query: SELECT nextval('"+schema+".seq')"), connectors.OpenOptions{})
 	if err == nil || !strings.Contains(err.Error(), "read-only") || !strings.Contains(err.Error(), "must only read") {
 		t.Errorf("a query that writes: %v", err)
 	}
@@ -437,7 +437,7 @@ func TestPostgresValuesArrowCannotHold(t *testing.T) {
 	} {
 		t.Run(c.column, func(t *testing.T) {
 			exec(t, conn, fmt.Sprintf(`CREATE TABLE %s.%s AS SELECT 1 AS id, %s::%s AS %[2]s`, schema, c.column, c.value, c.typ))
-			_, err := readAll(t, newSource(t, "table: "+schema+"."+c.column), connectors.OpenOptions{})
+			_, err := connectortest.ReadAll(t, newSource(t, "table: "+schema+"."+c.column), connectors.OpenOptions{})
 			var de *connectors.DataError
 			if !errors.As(err, &de) || de.Column != c.column || de.Value != c.wantValue || !strings.Contains(de.Fix, c.wantFix) {
 				t.Errorf("err = %v, want a DataError on %s, value %q", err, c.column, c.wantValue)
