@@ -9,136 +9,74 @@ import (
 	"strings"
 )
 
-// copyChunk is the size of the chunks in which the COPY stream goes from
-// the connection's goroutine to the decoder: one hand-over per chunk, not
-// per row.
-const copyChunk = 256 << 10
-
-// copyPipe carries the COPY stream from CopyTo, in the goroutine that
-// runs it, to the decoder: a pipe that hands over whole chunks, at most
-// cap(full) of them waiting, so that memory stays bounded.
-type copyPipe struct {
-	full chan []byte
-	free chan []byte
-	done chan struct{} // closed by the reader: stop writing
-	cur  []byte
-	err  error // why the writer stopped; read once full is closed
-}
-
-var errPipeClosed = errors.New("the stream was released")
-
-func newCopyPipe() *copyPipe {
-	return &copyPipe{full: make(chan []byte, 4), free: make(chan []byte, 6), done: make(chan struct{})}
-}
-
-// Write copies p, a CopyData message, into the current chunk.
-func (p *copyPipe) Write(b []byte) (int, error) {
-	if p.cur == nil {
-		select {
-		case p.cur = <-p.free:
-		default:
-			p.cur = make([]byte, 0, copyChunk+len(b))
-		}
-	}
-	p.cur = append(p.cur, b...)
-	if len(p.cur) >= copyChunk {
-		if err := p.send(); err != nil {
-			return 0, err
-		}
-	}
-	return len(b), nil
-}
-
-func (p *copyPipe) send() error {
-	select {
-	case p.full <- p.cur:
-		p.cur = nil
-		return nil
-	case <-p.done:
-		return errPipeClosed
-	}
-}
-
-// finish sends what is left and ends the stream with err, nil for its end.
-func (p *copyPipe) finish(err error) {
-	if err == nil && len(p.cur) > 0 {
-		err = p.send()
-	}
-	p.err = err
-	close(p.full)
-}
-
 // copyReader decodes the tuples of a binary COPY stream: each field as an
 // int32 length (-1 for NULL) and its bytes, big-endian.
 //
-// It reads the pipe's chunks where they are: a chunk holds whole CopyData
-// messages, and the server sends a tuple per message, so a tuple is in one
-// chunk. Only the bytes of a tuple that would straddle two chunks are
+// It reads the payloads of the CopyData messages where they are, in the
+// wire's buffer: the server sends a tuple per message, so a tuple is in one
+// payload. Only the bytes of a tuple that would straddle two payloads are
 // copied, into carry.
 type copyReader struct {
-	pipe   *copyPipe
-	buf    []byte   // buf[r:] is unread: a chunk of the pipe, or carry
+	wire   *wire
+	buf    []byte   // buf[r:] is unread: a CopyData payload, or carry
 	r      int      //
-	taken  []byte   // the chunk being read, to give back to the pipe
-	carry  []byte   // the end of a chunk and the next one, when a tuple straddles them
+	carry  []byte   // the end of a payload and the next ones, when a tuple straddles them
 	ends   []int    // offsets of the end of each field of the current tuple
 	fields [][]byte // the fields of the current tuple: nil for NULL
 	eof    bool
 }
 
-func newCopyReader(p *copyPipe) *copyReader {
-	return &copyReader{pipe: p}
-}
-
-// close tells the writer to stop.
-func (c *copyReader) close() {
-	select {
-	case <-c.pipe.done:
-	default:
-		close(c.pipe.done)
-	}
+func newCopyReader(w *wire) *copyReader {
+	return &copyReader{wire: w}
 }
 
 // peek returns the next n unread bytes, contiguous.
 func (c *copyReader) peek(n int) ([]byte, error) {
 	for len(c.buf)-c.r < n {
-		chunk, ok := <-c.pipe.full
-		if !ok {
-			if c.pipe.err != nil {
-				return nil, c.pipe.err
-			}
-			if len(c.buf) > c.r {
+		// The wire reuses its buffer: what is left of the payload goes
+		// to carry before the next one is read.
+		rest := len(c.buf) - c.r
+		if rest > 0 {
+			c.carry = append(c.carry[:0], c.buf[c.r:]...)
+		}
+		payload, err := c.wire.next()
+		if err != nil {
+			if err == io.EOF && rest > 0 {
 				return nil, io.ErrUnexpectedEOF
 			}
-			return nil, io.EOF
+			return nil, err
 		}
-		rest := c.buf[c.r:]
-		if len(rest) == 0 {
-			c.giveBack()
-			c.buf, c.r, c.taken = chunk, 0, chunk
+		if rest == 0 {
+			c.buf, c.r = payload, 0
 			continue
 		}
-		// A tuple straddles two chunks: join them in carry.
-		c.carry = append(append(c.carry[:0], rest...), chunk...)
-		c.giveBack()
-		c.taken = chunk
-		c.giveBack()
+		// A tuple straddles two payloads: join them in carry.
+		c.carry = append(c.carry, payload...)
 		c.buf, c.r = c.carry, 0
 	}
 	return c.buf[c.r : c.r+n], nil
 }
 
-// giveBack returns the chunk read to the pipe, for the writer to fill
-// again.
-func (c *copyReader) giveBack() {
-	if c.taken == nil {
-		return
+// drain reads the rest of the server's answer after the trailer, and
+// checks that the server counted as many rows as were read.
+func (c *copyReader) drain(rows int64) error {
+	if c.r < len(c.buf) {
+		return errors.New("bytes after the COPY stream's trailer")
 	}
-	select {
-	case c.pipe.free <- c.taken[:0]:
-	default:
+	for {
+		_, err := c.wire.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		return errors.New("data after the COPY stream's trailer")
 	}
-	c.taken = nil
+	if n, ok := c.wire.rows(); ok && n != rows {
+		return fmt.Errorf("the server sent %d rows but says %q", rows, c.wire.tag)
+	}
+	return nil
 }
 
 var copySignature = []byte("PGCOPY\n\xff\r\n\x00")
@@ -170,6 +108,11 @@ func (c *copyReader) header() error {
 func (c *copyReader) next(want int) ([]byte, error) {
 	if len(c.ends) != want {
 		c.ends, c.fields = make([]int, want), make([][]byte, want)
+	}
+	if c.r == len(c.buf) && !c.eof {
+		if _, err := c.peek(2); err != nil {
+			return nil, unexpected(err) // no trailer
+		}
 	}
 	// The tuple is whole in buf: one pass over it.
 	b := c.buf[c.r:]
@@ -216,7 +159,6 @@ func (c *copyReader) nextAcross(want int) ([]byte, error) {
 	if count == -1 {
 		c.eof = true
 		c.r += 2
-		c.giveBack()
 		return nil, io.EOF
 	}
 	if count != want {

@@ -2,10 +2,12 @@ package postgres
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,29 +88,38 @@ func decodeAll(tb testing.TB, st *stream) []arrow.RecordBatch {
 	}
 }
 
-// TestDecodeAcrossChunks checks that a tuple cut between two chunks of the
-// pipe, which a server sending a tuple per message does not do, is read
-// whole all the same: the stream written in pieces of any size decodes to
-// the same batches as written a message at a time.
+// TestDecodeAcrossChunks checks that a tuple cut between two CopyData
+// messages, which a server sending a tuple per message does not do, or
+// between two reads of the connection, is read whole all the same: the
+// stream sent in payloads of any size, and read in pieces of any size,
+// decodes to the same batches as sent a tuple per message.
 func TestDecodeAcrossChunks(t *testing.T) {
-	msgs := copyMessages(t, 20_000) // about 2 MB: several chunks
+	msgs := copyMessages(t, 20_000) // about 2 MB: several buffers
+	rows := len(msgs) - 2
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	want := decodeAll(t, decodeStream(t, msgs, mem, 4096))
+	want := decodeAll(t, decodeStream(t, answer(msgs, rows), 0, mem, 4096))
 	whole := bytes.Join(msgs, nil)
-	for _, piece := range []int{1, 7, 1000, copyChunk - 1, copyChunk + 13, len(whole)} {
-		var pieces [][]byte
-		for i := 0; i < len(whole); i += piece {
-			pieces = append(pieces, whole[i:min(i+piece, len(whole))])
+	for _, c := range []struct{ payload, read int }{
+		{1, 0}, {7, 0}, {1000, 0}, {wireBuffer - 1, 0}, {wireBuffer + 13, 0}, {len(whole), 0}, // payloads cut anywhere
+		{0, 1}, {0, 5}, {0, 4093}, {0, wireBuffer + 1}, // a tuple per payload, reads of any size
+		{333, 17},
+	} {
+		pieces := msgs
+		if c.payload > 0 {
+			pieces = nil
+			for i := 0; i < len(whole); i += c.payload {
+				pieces = append(pieces, whole[i:min(i+c.payload, len(whole))])
+			}
 		}
-		st := decodeStream(t, pieces, mem, 4096)
+		st := decodeStream(t, answer(pieces, rows), c.read, mem, 4096)
 		got := decodeAll(t, st)
 		if len(got) != len(want) {
-			t.Fatalf("pieces of %d bytes: %d batches, want %d", piece, len(got), len(want))
+			t.Fatalf("%+v: %d batches, want %d", c, len(got), len(want))
 		}
 		for i := range got {
 			if !array.RecordEqual(got[i], want[i]) {
-				t.Fatalf("pieces of %d bytes: batch %d differs", piece, i)
+				t.Fatalf("%+v: batch %d differs", c, i)
 			}
 			got[i].Release()
 		}
@@ -122,9 +133,107 @@ func TestDecodeAcrossChunks(t *testing.T) {
 	}
 }
 
-// decodeStream returns a stream that decodes msgs, as if a server sent
-// them, into batches of batchRows rows allocated by mem.
-func decodeStream(tb testing.TB, msgs [][]byte, mem memory.Allocator, batchRows int) *stream {
+// TestDecodeServerAnswers checks what the decoder makes of answers a
+// server may give instead of a whole COPY: an error in the middle, a
+// connection closed, a count that differs from the rows sent, and the
+// messages a server may slip in between two CopyData.
+func TestDecodeServerAnswers(t *testing.T) {
+	msgs := copyMessages(t, 3000)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	pgErr := message('E', []byte("SERROR\x00C22012\x00Mdivision by zero\x00\x00"))
+	full := answer(msgs, 3000)
+	cut := bytes.Index(full, message('d', msgs[2000]))
+	notice := message('N', []byte("SNOTICE\x00C00000\x00Mhello\x00\x00"))
+	last := bytes.Index(full, message('d', msgs[len(msgs)-1])) // the trailer's message
+	for _, c := range []struct {
+		name   string
+		answer []byte
+		err    string // "" for none
+	}{
+		{"an error after 2000 rows", append(full[:cut:cut], append(pgErr, message('Z', []byte("E"))...)...), "division by zero (SQLSTATE 22012)"},
+		{"the connection closed", full[:cut], "the server closed the connection in the middle of the COPY"},
+		{"a message cut short", full[:cut+30], "the server closed the connection in the middle of the COPY"},
+		{"another count", answer(msgs, 2999), `the server sent 3000 rows but says "COPY 2999"`},
+		{"no trailer", append(full[:last:last], message('Z', []byte("I"))...), "unexpected EOF"},
+		{"a notice in between", append(append(full[:cut:cut], notice...), full[cut:]...), ""},
+		{"a length out of step", append(full[:cut:cut], 'd', 0xff, 0xff, 0xff, 0xff), "the server sent a message of 4294967295 bytes"},
+		{"a text COPY", append(message('H', []byte{0, 0, 0}), full[bytes.IndexByte(full, 'd'):]...), "the server answered the binary COPY in text"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := newDecodeStream(t, c.answer, 0, mem, 1000)
+			defer st.rb.Release()
+			err := st.rd.header()
+			rows := 0
+			for err == nil {
+				r := st.decode()
+				if r.rec != nil {
+					rows += int(r.rec.NumRows())
+					r.rec.Release()
+				}
+				if r.end {
+					break
+				}
+				err = r.err
+			}
+			switch {
+			case c.err == "" && err != nil:
+				t.Fatalf("error %v after %d rows", err, rows)
+			case c.err == "" && rows != 3000:
+				t.Fatalf("%d rows, want 3000", rows)
+			case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+				t.Fatalf("error %v, want one that says %q", err, c.err)
+			}
+		})
+	}
+}
+
+// message frames body as a message of the protocol, of type typ.
+func message(typ byte, body []byte) []byte {
+	m := binary.BigEndian.AppendUint32([]byte{typ}, uint32(4+len(body)))
+	return append(m, body...)
+}
+
+// answer returns what a server answers a binary COPY TO STDOUT that sends
+// payloads and counts rows rows.
+func answer(payloads [][]byte, rows int) []byte {
+	b := message('H', []byte{1, 0, 0})
+	for _, p := range payloads {
+		b = append(b, message('d', p)...)
+	}
+	b = append(b, message('c', nil)...)
+	b = append(b, message('C', fmt.Appendf(nil, "COPY %d\x00", rows))...)
+	return append(b, message('Z', []byte("T"))...)
+}
+
+// pieceReader returns at most n bytes per Read.
+type pieceReader struct {
+	b []byte
+	n int
+}
+
+func (r *pieceReader) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	k := copy(p[:min(len(p), r.n)], r.b)
+	r.b = r.b[k:]
+	return k, nil
+}
+
+// decodeStream returns a stream that decodes a server's answer, read in
+// pieces of read bytes (0 for all that fits), into batches of batchRows
+// rows allocated by mem; it has read the COPY's header.
+func decodeStream(tb testing.TB, answer []byte, read int, mem memory.Allocator, batchRows int) *stream {
+	st := newDecodeStream(tb, answer, read, mem, batchRows)
+	if err := st.rd.header(); err != nil {
+		tb.Fatal(err)
+	}
+	return st
+}
+
+// newDecodeStream is decodeStream before the header is read.
+func newDecodeStream(tb testing.TB, answer []byte, read int, mem memory.Allocator, batchRows int) *stream {
 	fields := make([]arrow.Field, len(benchColumns))
 	types := make([]pgType, len(benchColumns))
 	for i, c := range benchColumns {
@@ -135,30 +244,18 @@ func decodeStream(tb testing.TB, msgs [][]byte, mem memory.Allocator, batchRows 
 		types[i] = t
 		fields[i] = arrow.Field{Name: string(rune('a' + i)), Type: t.arrow, Nullable: true}
 	}
-	st := &stream{src: &Source{}, mem: mem, batchRows: batchRows, hash: newRowHash(), schema: arrow.NewSchema(fields, nil)}
+	st := &stream{ctx: context.Background(), src: &Source{}, mem: mem, batchRows: batchRows, hash: newRowHash(), schema: arrow.NewSchema(fields, nil)}
 	st.names = make([]string, len(fields))
 	st.rb = array.NewRecordBuilder(mem, st.schema)
 	st.puts = make([]putFunc, len(types))
 	for i, t := range types {
 		st.puts[i] = t.put(st.rb.Field(i))
 	}
-	st.pipe = newCopyPipe()
-	st.rd = newCopyReader(st.pipe)
-	st.copyCancel = func() {}
-	st.copyDone = make(chan struct{})
-	go func() {
-		defer close(st.copyDone)
-		for _, m := range msgs {
-			if _, err := st.pipe.Write(m); err != nil {
-				st.pipe.finish(err)
-				return
-			}
-		}
-		st.pipe.finish(nil)
-	}()
-	if err := st.rd.header(); err != nil {
-		tb.Fatal(err)
+	var rd io.Reader = bytes.NewReader(answer)
+	if read > 0 {
+		rd = &pieceReader{b: answer, n: read}
 	}
+	st.rd = newCopyReader(newWire(rd))
 	return st
 }
 
@@ -171,16 +268,12 @@ func decodeStream(tb testing.TB, msgs [][]byte, mem memory.Allocator, batchRows 
 //	go tool pprof -top cpu.out
 func BenchmarkDecode(b *testing.B) {
 	const rows = 200_000
-	msgs := copyMessages(b, rows)
-	var size int64
-	for _, m := range msgs {
-		size += int64(len(m))
-	}
+	ans := answer(copyMessages(b, rows), rows)
 	mem := memory.NewGoAllocator()
-	b.SetBytes(size)
+	b.SetBytes(int64(len(ans)))
 	b.ReportAllocs()
 	for b.Loop() {
-		st := decodeStream(b, msgs, mem, 122_880)
+		st := decodeStream(b, ans, 0, mem, 122_880)
 		n := 0
 		for {
 			r := st.decode()
@@ -206,10 +299,9 @@ func BenchmarkDecode(b *testing.B) {
 // TestDecodeRecorded checks the benchmark's stream: every value decoded
 // as the server's encoder wrote it, NULLs included.
 func TestDecodeRecorded(t *testing.T) {
-	msgs := copyMessages(t, 1000)
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	st := decodeStream(t, msgs, mem, 300)
+	st := decodeStream(t, answer(copyMessages(t, 1000), 1000), 0, mem, 300)
 	recs := decodeAll(t, st)
 	st.rb.Release()
 	defer func() {

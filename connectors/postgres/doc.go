@@ -18,13 +18,14 @@
 //
 // Open connects with pgx, opens a read-only REPEATABLE READ transaction and
 // reads the whole result through one streaming binary COPY
-// (COPY (SELECT ...) TO STDOUT (FORMAT binary)). The COPY runs in a
-// goroutine of its own, which hands the stream over in chunks of a few
-// hundred kilobytes; another goroutine decodes the binary values straight
+// (COPY (SELECT ...) TO STDOUT (FORMAT binary)). Once the COPY is sent,
+// the stream reads the server's answer from the connection itself (pgx's
+// Hijack): a goroutine reads as much as the server sent into one buffer of
+// a few hundred kilobytes, and decodes the binary values in place straight
 // into Arrow builders, one batch ahead of Next. Memory holds a few batches
 // whatever the size of the table. Next checks the context between batches,
-// and cancelling it interrupts the COPY; the stream's last Release stops
-// the COPY and closes the connection.
+// and cancelling it interrupts a read under way; the stream's last Release
+// stops the COPY and closes the connection.
 //
 // # Types
 //

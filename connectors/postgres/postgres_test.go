@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -503,5 +504,70 @@ func TestPostgresStreamingMemory(t *testing.T) {
 	// with builders that may have doubled their buffers.
 	if largeArrow > 6*batch || smallArrow > 6*batch {
 		t.Errorf("Arrow memory %d for 1M rows, %d for 100k: more than 6 batches of %d bytes", largeArrow, smallArrow, batch)
+	}
+}
+
+// TestPostgresServerEnds checks how a stream ends on a real server: an
+// error the server meets in the middle of the COPY comes out as the
+// server's error, with the rows read before it, and once the stream is
+// released, after that error, after an early stop or after its last row,
+// the server's backend is gone.
+func TestPostgresServerEnds(t *testing.T) {
+	conn := admin(t)
+	sep := "?"
+	if strings.Contains(testURL(), "?") {
+		sep = "&"
+	}
+	for _, c := range []struct {
+		name, query string
+		batches     int // read before Release; 0 for all
+		err         string
+	}{
+		{"an error in the middle", "SELECT g AS id, 1 / (g - 5000) AS inverse FROM generate_series(1, 20000) AS g", 0, "division by zero (SQLSTATE 22012)"},
+		{"an early stop", "SELECT g AS id, md5(g::text) AS label FROM generate_series(1, 2000000) AS g", 1, ""},
+		{"the end", "SELECT g AS id FROM generate_series(1, 20000) AS g", 0, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			app := "datalab_test_" + randomHex(6)
+			src, err := postgres.New(connectors.Spec{Kind: "postgres", Options: []byte(fmt.Sprintf("url: %s%sapplication_name=%s\nquery: %s\n", testURL(), sep, app, c.query))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			st, err := src.Open(context.Background(), connectors.OpenOptions{Allocator: mem, BatchRows: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, batches := int64(0), 0
+			for (c.batches == 0 || batches < c.batches) && st.Next() {
+				rows += st.RecordBatch().NumRows()
+				batches++
+			}
+			err = st.Err()
+			st.Release()
+			mem.AssertSize(t, 0)
+			switch {
+			case c.err == "" && err != nil:
+				t.Fatalf("error %v after %d rows", err, rows)
+			case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+				t.Fatalf("error %v, want the server's %q", err, c.err)
+			case c.err != "" && (rows == 0 || rows >= 5000):
+				t.Errorf("%d rows before the error, want the batches before row 5000", rows)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				var n int
+				if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", app).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				if n == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the server still has %d backends of the released stream", n)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
 	}
 }

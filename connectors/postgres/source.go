@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/datalab/datalab/connectors"
 	"github.com/datalab/datalab/connectors/sqlsource"
@@ -271,7 +272,9 @@ func (st *stream) start(cursor string) error {
 	for i, t := range types {
 		st.puts[i] = t.put(st.rb.Field(i))
 	}
-	st.startCopy("COPY (" + q + ") TO STDOUT (FORMAT binary)")
+	if err := st.startCopy("COPY (" + q + ") TO STDOUT (FORMAT binary)"); err != nil {
+		return st.queryError(err)
+	}
 	if err := st.rd.header(); err != nil {
 		return st.queryError(err)
 	}
@@ -279,20 +282,29 @@ func (st *stream) start(cursor string) error {
 	return nil
 }
 
-// startCopy runs the COPY in a goroutine that writes its stream into the
-// pipe that st.rd decodes.
-func (st *stream) startCopy(q string) {
-	ctx, cancel := context.WithCancel(st.ctx)
-	st.pipe = newCopyPipe()
-	st.rd = newCopyReader(st.pipe)
-	st.copyCancel = cancel
-	st.copyDone = make(chan struct{})
-	pg, pipe, done := st.conn.PgConn(), st.pipe, st.copyDone
-	go func() {
-		defer close(done)
-		_, err := pg.CopyTo(ctx, pipe, q)
-		pipe.finish(err)
-	}()
+// startCopy sends the COPY, and takes the connection from pgx: st.rd
+// reads the answer from the connection itself. Cancelling ctx interrupts
+// a read under way.
+func (st *stream) startCopy(q string) error {
+	pg := st.conn.PgConn()
+	if err := pg.SyncConn(st.ctx); err != nil {
+		return err
+	}
+	hc, err := pg.Hijack()
+	if err != nil {
+		return err
+	}
+	st.raw = hc.Conn
+	st.unwatch = context.AfterFunc(st.ctx, func() { _ = hc.Conn.SetDeadline(time.Now()) })
+	msg, err := (&pgproto3.Query{String: q}).Encode(nil)
+	if err != nil {
+		return err
+	}
+	if _, err := st.raw.Write(msg); err != nil {
+		return err
+	}
+	st.rd = newCopyReader(newWire(st.raw))
+	return nil
 }
 
 // findColumn returns the index of the column named name, as the server

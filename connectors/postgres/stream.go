@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -47,11 +48,12 @@ type stream struct {
 	lastCur     []byte // the highest cursor read, in its text form
 	hasCur      bool   // lastCur holds a cursor
 
-	// The COPY runs in a goroutine that writes into pipe; rd decodes it.
-	pipe       *copyPipe
-	rd         *copyReader
-	copyCancel context.CancelFunc
-	copyDone   chan struct{} // closed when the goroutine ends
+	// The COPY is read from raw, the connection taken from conn once the
+	// COPY is sent; rd decodes it. unwatch stops interrupting raw's reads
+	// when ctx is done.
+	raw     net.Conn
+	rd      *copyReader
+	unwatch func() bool
 
 	// Batches are decoded one ahead, in a goroutine of their own.
 	results  chan decoded
@@ -69,7 +71,7 @@ var _ connectors.CursorStream = (*stream)(nil)
 func (st *stream) free() {
 	if st.decoding != nil {
 		close(st.stop)
-		st.stopCopy()
+		st.interrupt()
 		<-st.decoding
 		st.decoding = nil
 		for {
@@ -94,32 +96,36 @@ func (st *stream) free() {
 // closeConn closes the connection: the server ends the transaction. A
 // closing error is no one's to act on.
 func (st *stream) closeConn() {
-	st.stopCopy()
+	if st.raw != nil {
+		st.unwatch()
+		st.interrupt()
+		// Say goodbye, as pgx would: the server then logs no lost client.
+		_ = st.raw.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = st.raw.Write([]byte{'X', 0, 0, 0, 4})
+		_ = st.raw.Close()
+		st.raw = nil
+	}
 	if st.conn == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = st.conn.Close(ctx)
+	_ = st.conn.Close(ctx) // once raw is taken from it, this does nothing
 	st.conn = nil
 }
 
-// stopCopy stops the COPY, if it still runs, and waits for its goroutine
-// to end: the connection is then no one else's. It may be called again.
-func (st *stream) stopCopy() {
-	if st.copyDone == nil {
-		return
+// interrupt makes a read of the COPY under way, in the decoding
+// goroutine, return at once with an error. It may be called again.
+func (st *stream) interrupt() {
+	if st.raw != nil {
+		_ = st.raw.SetReadDeadline(time.Now())
 	}
-	st.copyCancel()
-	st.rd.close()
-	<-st.copyDone
 }
 
-// endCopy waits for the COPY to end once its last row was read, and
-// returns its error.
+// endCopy reads the rest of the server's answer once the last row was
+// read, and returns its error.
 func (st *stream) endCopy() error {
-	<-st.copyDone
-	return st.pipe.err
+	return st.rd.drain(st.rows)
 }
 
 // Schema returns the schema every batch has.
