@@ -18,7 +18,9 @@
 //
 // Open connects with pgx, opens a read-only REPEATABLE READ transaction and
 // reads the whole result through one streaming binary COPY
-// (COPY (SELECT ...) TO STDOUT (FORMAT binary)). Once the COPY is sent,
+// (COPY (SELECT ...) TO STDOUT (FORMAT binary); COPY schema.table TO
+// STDOUT for a plain table, which the server reads without running a
+// query). Once the COPY is sent,
 // the stream reads the server's answer from the connection itself (pgx's
 // Hijack): a goroutine reads as much as the server sent into one buffer of
 // a few hundred kilobytes, and decodes the binary values in place straight

@@ -73,6 +73,7 @@ type settings struct {
 	database   string
 	user       string
 	base       string // the SELECT that gives the dataset, unquoted parts quoted
+	table      string // the table, quoted, when the registration names one
 	what       string // "source.table" or "source.query", for messages
 	location   string
 	fetchRows  int
@@ -114,7 +115,8 @@ func (o Options) resolve(kind string) (settings, error) {
 	}
 	s.what = shared.What
 	if shared.Table != nil {
-		s.base = "SELECT * FROM " + quoteIdent(shared.Table...)
+		s.table = quoteIdent(shared.Table...)
+		s.base = "SELECT * FROM " + s.table
 		s.location += "/" + strings.Join(shared.Table, ".")
 	} else {
 		s.base = shared.Query

@@ -571,3 +571,43 @@ func TestPostgresServerEnds(t *testing.T) {
 		})
 	}
 }
+
+// TestPostgresRelationKinds reads, through source.table, each kind of
+// relation a table name may name: a plain table (which the server copies
+// as such), one with a dropped column, a view, a materialized view and a
+// partitioned table (which it copies through a query). Each gives the
+// rows and columns of source.query's SELECT * of it.
+func TestPostgresRelationKinds(t *testing.T) {
+	conn := admin(t)
+	schema := newSchema(t, conn)
+	exec(t, conn, fmt.Sprintf(`
+		CREATE TABLE %[1]s.plain AS SELECT g AS id, 'label ' || g AS label, (g * 1.25)::numeric(12,2) AS amount FROM generate_series(1, 3000) AS g;
+		CREATE TABLE %[1]s.dropped AS SELECT g AS id, g AS gone, 'label ' || g AS label FROM generate_series(1, 3000) AS g;
+		ALTER TABLE %[1]s.dropped DROP COLUMN gone;
+		CREATE VIEW %[1]s.view AS SELECT id, label FROM %[1]s.plain WHERE id %% 2 = 0;
+		CREATE MATERIALIZED VIEW %[1]s.matview AS SELECT id, amount FROM %[1]s.plain WHERE id %% 3 = 0;
+		CREATE TABLE %[1]s.parts (id int, label text) PARTITION BY RANGE (id);
+		CREATE TABLE %[1]s.parts_low PARTITION OF %[1]s.parts FOR VALUES FROM (0) TO (1500);
+		CREATE TABLE %[1]s.parts_high PARTITION OF %[1]s.parts FOR VALUES FROM (1500) TO (10000);
+		INSERT INTO %[1]s.parts SELECT g, 'part ' || g FROM generate_series(1, 3000) AS g;`, schema))
+	for _, rel := range []string{"plain", "dropped", "view", "matview", "parts"} {
+		t.Run(rel, func(t *testing.T) {
+			got, err := connectortest.ReadAll(t, newSource(t, "table: "+schema+"."+rel), connectors.OpenOptions{BatchRows: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := connectortest.ReadAll(t, newSource(t, "query: SELECT * FROM "+schema+"."+rel+" ORDER BY id"), connectors.OpenOptions{BatchRows: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.Schema.Equal(want.Schema) {
+				t.Fatalf("schema %s, want %s", got.Schema, want.Schema)
+			}
+			slices.SortFunc(got.Rows, func(a, b []string) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+			slices.SortFunc(want.Rows, func(a, b []string) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+			if len(got.Rows) == 0 || !slices.EqualFunc(got.Rows, want.Rows, slices.Equal) {
+				t.Errorf("%d rows, want the %d of the query", len(got.Rows), len(want.Rows))
+			}
+		})
+	}
+}
