@@ -117,24 +117,31 @@ func (c *copyReader) next(want int) ([]byte, error) {
 	// The tuple is whole in buf: one pass over it.
 	b := c.buf[c.r:]
 	if len(b) >= 2 && int(int16(binary.BigEndian.Uint16(b))) == want {
-		off := 2
-		ends, fields := c.ends, c.fields
-		i := 0
-		for ; i < want && off+4 <= len(b); i++ {
-			l := int(int32(binary.BigEndian.Uint32(b[off:])))
+		off, n := 2, len(b)
+		ends, fields := c.ends[:want], c.fields[:want]
+		whole := true
+		for i := range fields {
+			if off > n-4 {
+				whole = false
+				break
+			}
+			l := int(int32(binary.BigEndian.Uint32(b[off : off+4])))
 			off += 4
-			if l < 0 {
+			switch {
+			case l < 0:
 				fields[i] = nil
-			} else {
-				if l > len(b)-off {
-					break
-				}
+			case l <= n-off:
 				fields[i] = b[off : off+l : off+l]
 				off += l
+			default:
+				whole = false
+			}
+			if !whole {
+				break
 			}
 			ends[i] = off - 2
 		}
-		if i == want {
+		if whole {
 			c.r += off
 			return b[2:off], nil
 		}
