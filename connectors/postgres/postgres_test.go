@@ -611,3 +611,39 @@ func TestPostgresRelationKinds(t *testing.T) {
 		})
 	}
 }
+
+// TestPostgresBackendTerminated reads a stream whose backend an
+// administrator terminates in the middle of the COPY: the stream ends with
+// the server's own message, and releases every buffer.
+func TestPostgresBackendTerminated(t *testing.T) {
+	conn := admin(t)
+	sep := "?"
+	if strings.Contains(testURL(), "?") {
+		sep = "&"
+	}
+	app := "datalab_test_" + randomHex(6)
+	src, err := postgres.New(connectors.Spec{Kind: "postgres", Options: []byte(fmt.Sprintf(
+		"url: %s%sapplication_name=%s\nquery: SELECT g AS id, md5(g::text) AS label FROM generate_series(1, 5000000) AS g\n", testURL(), sep, app))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	st, err := src.Open(context.Background(), connectors.OpenOptions{Allocator: mem, BatchRows: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Release()
+	if !st.Next() {
+		t.Fatalf("no first batch: %v", st.Err())
+	}
+	var killed bool
+	if err := conn.QueryRow(context.Background(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", app).Scan(&killed); err != nil || !killed {
+		t.Fatalf("terminate the backend: %v (%t)", err, killed)
+	}
+	for st.Next() {
+	}
+	if err := st.Err(); err == nil || !strings.Contains(err.Error(), "terminating connection due to administrator command") {
+		t.Fatalf("error %v, want the server's", err)
+	}
+}
