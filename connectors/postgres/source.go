@@ -274,7 +274,7 @@ func (st *stream) start(cursor string) error {
 	for i, t := range types {
 		st.puts[i] = t.put(st.rb.Field(i))
 	}
-	copy := "COPY (" + q + ") TO STDOUT (FORMAT binary)"
+	stmt := "COPY (" + q + ") TO STDOUT (FORMAT binary)"
 	if set.table != "" && cur < 0 && !cast {
 		// A plain table is copied as such: the server reads it without
 		// planning and running a query (a bare COPY of cmd/datalab-bench's
@@ -284,10 +284,10 @@ func (st *stream) start(cursor string) error {
 			return st.queryError(err)
 		}
 		if kind == "r" {
-			copy = "COPY " + set.table + " TO STDOUT (FORMAT binary)"
+			stmt = "COPY " + set.table + " TO STDOUT (FORMAT binary)"
 		}
 	}
-	if err := st.startCopy(copy); err != nil {
+	if err := st.startCopy(stmt); err != nil {
 		return st.queryError(err)
 	}
 	if err := st.rd.header(); err != nil {
