@@ -86,6 +86,23 @@ func newSource(t testing.TB, options string) connectors.Source {
 	return src
 }
 
+// namedSource builds a source of the test server that reads query over a
+// connection of an application name of its own, which pg_stat_activity
+// shows: the name is returned.
+func namedSource(t testing.TB, query string) (connectors.Source, string) {
+	t.Helper()
+	sep := "?"
+	if strings.Contains(testURL(), "?") {
+		sep = "&"
+	}
+	app := "datalab_test_" + randomHex(6)
+	src, err := postgres.New(connectors.Spec{Kind: "postgres", Options: []byte(fmt.Sprintf("url: %s%sapplication_name=%s\nquery: %s\n", testURL(), sep, app, query))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src, app
+}
+
 // fakeServer is a PostgreSQL server on loopback that asks for a clear-text
 // password, keeps it, and refuses it with a message that quotes it, as a
 // careless server or proxy might: it shows that the password is sent and

@@ -514,10 +514,6 @@ func TestPostgresStreamingMemory(t *testing.T) {
 // the server's backend is gone.
 func TestPostgresServerEnds(t *testing.T) {
 	conn := admin(t)
-	sep := "?"
-	if strings.Contains(testURL(), "?") {
-		sep = "&"
-	}
 	for _, c := range []struct {
 		name, query string
 		batches     int // read before Release; 0 for all
@@ -528,11 +524,7 @@ func TestPostgresServerEnds(t *testing.T) {
 		{"the end", "SELECT g AS id FROM generate_series(1, 20000) AS g", 0, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			app := "datalab_test_" + randomHex(6)
-			src, err := postgres.New(connectors.Spec{Kind: "postgres", Options: []byte(fmt.Sprintf("url: %s%sapplication_name=%s\nquery: %s\n", testURL(), sep, app, c.query))})
-			if err != nil {
-				t.Fatal(err)
-			}
+			src, app := namedSource(t, c.query)
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			st, err := src.Open(context.Background(), connectors.OpenOptions{Allocator: mem, BatchRows: 1000})
 			if err != nil {
@@ -617,16 +609,7 @@ func TestPostgresRelationKinds(t *testing.T) {
 // the server's own message, and releases every buffer.
 func TestPostgresBackendTerminated(t *testing.T) {
 	conn := admin(t)
-	sep := "?"
-	if strings.Contains(testURL(), "?") {
-		sep = "&"
-	}
-	app := "datalab_test_" + randomHex(6)
-	src, err := postgres.New(connectors.Spec{Kind: "postgres", Options: []byte(fmt.Sprintf(
-		"url: %s%sapplication_name=%s\nquery: SELECT g AS id, md5(g::text) AS label FROM generate_series(1, 5000000) AS g\n", testURL(), sep, app))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	src, app := namedSource(t, "SELECT g AS id, md5(g::text) AS label FROM generate_series(1, 5000000) AS g")
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	st, err := src.Open(context.Background(), connectors.OpenOptions{Allocator: mem, BatchRows: 1000})
