@@ -567,8 +567,8 @@ func TestPostgresServerEnds(t *testing.T) {
 // TestPostgresRelationKinds reads, through source.table, each kind of
 // relation a table name may name: a plain table (which the server copies
 // as such), one with a dropped column, a view, a materialized view, a
-// partitioned table and a table others inherit from (which it copies
-// through a query). Each gives the
+// partitioned table, a table others inherit from and one with a generated
+// column (which it copies through a query). Each gives the
 // rows and columns of source.query's SELECT * of it.
 func TestPostgresRelationKinds(t *testing.T) {
 	conn := admin(t)
@@ -586,8 +586,10 @@ func TestPostgresRelationKinds(t *testing.T) {
 		CREATE TABLE %[1]s.parent (id int, label text);
 		CREATE TABLE %[1]s.child () INHERITS (%[1]s.parent);
 		INSERT INTO %[1]s.parent SELECT g, 'parent ' || g FROM generate_series(1, 1000) AS g;
-		INSERT INTO %[1]s.child SELECT g, 'child ' || g FROM generate_series(1001, 3000) AS g;`, schema))
-	for _, rel := range []string{"plain", "dropped", "view", "matview", "parts", "parent"} {
+		INSERT INTO %[1]s.child SELECT g, 'child ' || g FROM generate_series(1001, 3000) AS g;
+		CREATE TABLE %[1]s.generated (id int, twice int GENERATED ALWAYS AS (id * 2) STORED);
+		INSERT INTO %[1]s.generated SELECT g FROM generate_series(1, 3000) AS g;`, schema))
+	for _, rel := range []string{"plain", "dropped", "view", "matview", "parts", "parent", "generated"} {
 		t.Run(rel, func(t *testing.T) {
 			got, err := connectortest.ReadAll(t, newSource(t, "table: "+schema+"."+rel), connectors.OpenOptions{BatchRows: 1000})
 			if err != nil {

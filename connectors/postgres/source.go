@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -275,17 +276,18 @@ func (st *stream) start(cursor string) error {
 		st.puts[i] = t.put(st.rb.Field(i))
 	}
 	stmt := "COPY (" + q + ") TO STDOUT (FORMAT binary)"
-	if set.table != "" && cur < 0 && !cast {
+	if set.table != "" && cur < 0 && !cast && serverMajor(st.conn) >= 12 {
 		// A plain table is copied as such: the server reads it without
 		// planning and running a query (a bare COPY of cmd/datalab-bench's
 		// table: 0.485 s, 0.502 s through a query). Not a table that others
-		// inherit from: SELECT reads their rows too, COPY only its own.
-		var kind string
-		var parent bool
-		if err := st.conn.QueryRow(ctx, "SELECT relkind::text, relhassubclass FROM pg_class WHERE oid = $1::regclass", set.table).Scan(&kind, &parent); err != nil {
+		// inherit from, nor one with generated columns: SELECT * reads the
+		// rows of the first's children and the second's generated columns,
+		// which COPY leaves out.
+		var plain bool
+		if err := st.conn.QueryRow(ctx, plainTable, set.table).Scan(&plain); err != nil {
 			return st.queryError(err)
 		}
-		if kind == "r" && !parent {
+		if plain {
 			stmt = "COPY " + set.table + " TO STDOUT (FORMAT binary)"
 		}
 	}
@@ -322,6 +324,30 @@ func (st *stream) startCopy(q string) error {
 	}
 	st.rd = newCopyReader(newWire(st.raw))
 	return nil
+}
+
+// plainTable tells whether the table $1 is one that COPY reads as SELECT *
+// does: an ordinary table, without children or generated columns
+// (pg_attribute.attgenerated, PostgreSQL 12 and later).
+const plainTable = `SELECT c.relkind = 'r' AND NOT c.relhassubclass AND NOT EXISTS (
+	SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated <> '')
+	FROM pg_class c WHERE c.oid = $1::regclass`
+
+// serverMajor returns the server's major version, from the server_version
+// it reported at connection; 0 when it cannot tell.
+func serverMajor(conn *pgx.Conn) int {
+	return majorVersion(conn.PgConn().ParameterStatus("server_version"))
+}
+
+// majorVersion returns the major version of a server_version: 15 of
+// "15.20 (Debian 15.20-0+deb12u1)", 9 of "9.6.24", 0 of "".
+func majorVersion(v string) int {
+	end := strings.IndexFunc(v, func(r rune) bool { return r < '0' || r > '9' })
+	if end < 0 {
+		end = len(v)
+	}
+	n, _ := strconv.Atoi(v[:end])
+	return n
 }
 
 // findColumn returns the index of the column named name, as the server
