@@ -32,7 +32,7 @@ func TestScaledMatchesDecimal(t *testing.T) {
 			t.Fatal(err)
 		}
 		for scale := int32(0); scale <= 8; scale++ {
-			x, ok := scaled(v, scale)
+			x, ok := n.scaled(scale)
 			if !ok {
 				continue
 			}

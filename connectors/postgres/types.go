@@ -579,13 +579,13 @@ func putDecimal(p, s int32) func(array.Builder) putFunc {
 				db.UnsafeAppendBoolToBitmap(false)
 				return nil
 			}
-			if x, ok := scaled(v, s); ok && p <= 18 && -limit < x && x < limit {
-				db.UnsafeAppend(decimal128.FromI64(x))
-				return nil
-			}
 			n, err := parseNumeric(v)
 			if err != nil {
 				return err
+			}
+			if x, ok := n.scaled(s); ok && p <= 18 && -limit < x && x < limit {
+				db.UnsafeAppend(decimal128.FromI64(x))
+				return nil
 			}
 			if text := n.special(); text != "" {
 				return &valueError{value: text, reason: fmt.Sprintf("not a number that decimal(%d,%d) holds", p, s),
@@ -602,28 +602,22 @@ func putDecimal(p, s int32) func(array.Builder) putFunc {
 	}
 }
 
-// scaled reads a binary numeric of at most four base-10000 digits, 16
-// decimal ones, as an integer of scale digits after the point: false when
-// it has more digits, is not a number, or that integer would lose digits
-// or reach 10^18. It is the common case of numeric.decimal, in one pass
-// over the bytes and without big numbers.
-func scaled(v []byte, scale int32) (int64, bool) {
-	if len(v) < 8 {
+// scaled returns the number as an integer of scale digits after the
+// point: false when it has more than 16 decimal digits, is not a number, or
+// that integer would lose digits or reach 10^18. It is the common case of
+// decimal, without 128-bit arithmetic.
+func (n numeric) scaled(scale int32) (int64, bool) {
+	if n.sign != 0 && n.sign != numericNeg {
 		return 0, false
 	}
-	nd := int(binary.BigEndian.Uint16(v))
-	sign := binary.BigEndian.Uint16(v[4:])
-	if nd > 4 || len(v) != 8+2*nd || (sign != 0 && sign != numericNeg) {
+	x, ok := n.small()
+	if !ok {
 		return 0, false
 	}
-	var x uint64
-	for i := 8; i+2 <= len(v); i += 2 {
-		x = x*10000 + uint64(binary.BigEndian.Uint16(v[i:]))
-	}
-	shift := 4*(int(int16(binary.BigEndian.Uint16(v[2:])))-nd+1) + int(scale)
-	switch {
-	case nd == 0:
+	if len(n.digits) == 0 {
 		return 0, true
+	}
+	switch shift := n.exp() + int(scale); {
 	case shift >= 0 && shift <= 18:
 		hi, lo := bits.Mul64(x, pow10u[shift])
 		if hi != 0 || lo >= pow10u[18] {
@@ -639,7 +633,7 @@ func scaled(v []byte, scale int32) (int64, bool) {
 	default:
 		return 0, false
 	}
-	if sign == numericNeg {
+	if n.sign == numericNeg {
 		return -int64(x), true
 	}
 	return int64(x), true
