@@ -3,27 +3,23 @@
 package pipelines_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/datalab/datalab/catalog"
+	"github.com/datalab/datalab/connectors/postgres/pgecho"
 	"github.com/datalab/datalab/pipelines"
 )
 
@@ -227,7 +223,7 @@ func TestSecretCanaryPostgres(t *testing.T) {
 
 	logs := &canaryLog{}
 	ws := dbWorkspace(t, zerolog.New(logs).Level(zerolog.DebugLevel))
-	echo := newPGEchoServer(t)
+	echo := pgecho.New(t)
 	good, err := url.Parse(pgURL())
 	if err != nil {
 		t.Fatal(err)
@@ -235,7 +231,7 @@ func TestSecretCanaryPostgres(t *testing.T) {
 	good.User = url.User(role)
 	closed, echoing := *good, *good
 	closed.Host = "127.0.0.1:1"
-	echoing.Host = echo.addr()
+	echoing.Host = echo.Addr()
 	source := func(u *url.URL, table string) string {
 		return fmt.Sprintf("  kind: postgres\n  url: %s\n  password_env: %s\n  table: %s\n", u, variable, table)
 	}
@@ -261,7 +257,7 @@ func TestSecretCanaryPostgres(t *testing.T) {
 	}
 	// The server that asked for the password got the canary, and quoted it
 	// back in its refusal.
-	if got := echo.passwords(); len(got) != 1 || got[0] != canary {
+	if got := echo.Passwords(); len(got) != 1 || got[0] != canary {
 		t.Fatalf("the echoing server received %q, want the canary", got)
 	}
 	check.workspace(t, ws)
@@ -345,89 +341,4 @@ func TestSecretCanaryMySQL(t *testing.T) {
 	}
 	check.assertPresent(t, "logs", wrongVariable)
 	check.assertPresent(t, "warehouse table lab.my_good.label", "row 2")
-}
-
-// pgEchoServer is a PostgreSQL server on loopback that asks for a
-// clear-text password, keeps it, and refuses it with a message that quotes
-// it, as a careless server or proxy might.
-type pgEchoServer struct {
-	ln   net.Listener
-	mu   sync.Mutex
-	got  []string
-	done sync.WaitGroup
-}
-
-func newPGEchoServer(t *testing.T) *pgEchoServer {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &pgEchoServer{ln: ln}
-	s.done.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.done.Go(func() { s.serve(c) })
-		}
-	})
-	t.Cleanup(func() {
-		ln.Close()
-		s.done.Wait()
-	})
-	return s
-}
-
-func (s *pgEchoServer) addr() string { return s.ln.Addr().String() }
-
-func (s *pgEchoServer) passwords() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.got...)
-}
-
-func (s *pgEchoServer) serve(c net.Conn) {
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	r := bufio.NewReader(c)
-	for {
-		var hdr [8]byte
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
-			return
-		}
-		if _, err := io.CopyN(io.Discard, r, int64(binary.BigEndian.Uint32(hdr[:4]))-8); err != nil {
-			return
-		}
-		if code := binary.BigEndian.Uint32(hdr[4:]); code == 80877103 || code == 80877104 {
-			c.Write([]byte{'N'}) // no SSL, no GSS encryption
-			continue
-		}
-		break
-	}
-	c.Write([]byte{'R', 0, 0, 0, 8, 0, 0, 0, 3}) // AuthenticationCleartextPassword
-	if typ, err := r.ReadByte(); err != nil || typ != 'p' {
-		return
-	}
-	var lb [4]byte
-	if _, err := io.ReadFull(r, lb[:]); err != nil {
-		return
-	}
-	body := make([]byte, binary.BigEndian.Uint32(lb[:])-4)
-	if _, err := io.ReadFull(r, body); err != nil {
-		return
-	}
-	pw := strings.TrimRight(string(body), "\x00")
-	s.mu.Lock()
-	s.got = append(s.got, pw)
-	s.mu.Unlock()
-	var msg []byte
-	for _, f := range []string{"SFATAL", "VFATAL", "C28P01", "Mpassword authentication failed: got \"" + pw + "\""} {
-		msg = append(append(msg, f...), 0)
-	}
-	msg = append(msg, 0)
-	out := []byte{'E', 0, 0, 0, 0}
-	binary.BigEndian.PutUint32(out[1:], uint32(len(msg)+4))
-	c.Write(append(out, msg...))
 }

@@ -1,17 +1,12 @@
 package postgres_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -101,90 +96,4 @@ func namedSource(t testing.TB, query string) (connectors.Source, string) {
 		t.Fatal(err)
 	}
 	return src, app
-}
-
-// fakeServer is a PostgreSQL server on loopback that asks for a clear-text
-// password, keeps it, and refuses it with a message that quotes it, as a
-// careless server or proxy might: it shows that the password is sent and
-// that no error repeats it.
-type fakeServer struct {
-	ln        net.Listener
-	mu        sync.Mutex
-	passwords []string
-}
-
-func newFakeServer(t testing.TB) *fakeServer {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &fakeServer{ln: ln}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(c)
-		}
-	}()
-	t.Cleanup(func() { ln.Close() })
-	return s
-}
-
-func (s *fakeServer) Port() int { return s.ln.Addr().(*net.TCPAddr).Port }
-
-func (s *fakeServer) Passwords() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.passwords...)
-}
-
-func (s *fakeServer) serve(c net.Conn) {
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	r := bufio.NewReader(c)
-	for {
-		// Startup packet: length, then protocol or request code.
-		var hdr [8]byte
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
-			return
-		}
-		n := binary.BigEndian.Uint32(hdr[:4])
-		if _, err := io.CopyN(io.Discard, r, int64(n)-8); err != nil {
-			return
-		}
-		if code := binary.BigEndian.Uint32(hdr[4:]); code == 80877103 || code == 80877104 {
-			c.Write([]byte{'N'}) // no SSL, no GSS encryption
-			continue
-		}
-		break
-	}
-	c.Write([]byte{'R', 0, 0, 0, 8, 0, 0, 0, 3}) // AuthenticationCleartextPassword
-	typ, err := r.ReadByte()
-	if err != nil || typ != 'p' {
-		return
-	}
-	var lb [4]byte
-	if _, err := io.ReadFull(r, lb[:]); err != nil {
-		return
-	}
-	body := make([]byte, binary.BigEndian.Uint32(lb[:])-4)
-	if _, err := io.ReadFull(r, body); err != nil {
-		return
-	}
-	pw := strings.TrimRight(string(body), "\x00")
-	s.mu.Lock()
-	s.passwords = append(s.passwords, pw)
-	s.mu.Unlock()
-	var msg []byte
-	for _, f := range []string{"SFATAL", "VFATAL", "C28P01", "Mpassword authentication failed: got \"" + pw + "\""} {
-		msg = append(msg, f...)
-		msg = append(msg, 0)
-	}
-	msg = append(msg, 0)
-	out := []byte{'E', 0, 0, 0, 0}
-	binary.BigEndian.PutUint32(out[1:], uint32(len(msg)+4))
-	c.Write(append(out, msg...))
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/datalab/datalab/connectors"
 	"github.com/datalab/datalab/connectors/connectortest"
 	"github.com/datalab/datalab/connectors/postgres"
+	"github.com/datalab/datalab/connectors/postgres/pgecho"
 )
 
 func TestPostgresConformance(t *testing.T) {
@@ -362,9 +363,9 @@ func TestPostgresPasswordEnv(t *testing.T) {
 
 	// A server that asks for the password gets the canary, and quotes it in
 	// its refusal: the error must not.
-	fake := newFakeServer(t)
+	fake := pgecho.New(t)
 	fu := *u
-	fu.Host = fmt.Sprintf("127.0.0.1:%d", fake.Port())
+	fu.Host = fake.Addr()
 	src, err = postgres.New(connectors.Spec{Kind: "postgres", Options: []byte(fmt.Sprintf("url: %s\npassword_env: %s\ntable: t", &fu, variable))})
 	if err != nil {
 		t.Fatal(err)
