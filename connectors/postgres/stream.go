@@ -122,12 +122,6 @@ func (st *stream) interrupt() {
 	}
 }
 
-// endCopy reads the rest of the server's answer once the last row was
-// read, and returns its error.
-func (st *stream) endCopy() error {
-	return st.rd.drain(st.rows)
-}
-
 // Schema returns the schema every batch has.
 func (st *stream) Schema() *arrow.Schema { return st.schema }
 
@@ -266,7 +260,8 @@ func (st *stream) decode() decoded {
 		n++
 	}
 	if r.end {
-		if err := st.endCopy(); err != nil {
+		// The rest of the server's answer, and its count of the rows.
+		if err := st.rd.drain(st.rows); err != nil {
 			return decoded{err: st.readError(err)}
 		}
 	}
