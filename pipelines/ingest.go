@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/arrow/memory/mallocator"
 	"github.com/duckdb/duckdb-go/v2"
@@ -35,6 +36,11 @@ type IngestOptions struct {
 	// Progress, when set, is called from the ingest's goroutine with the
 	// number of rows read so far, after each batch.
 	Progress func(rows int64)
+	// CheckHash reads the loaded table back to check the content hash
+	// computed from the batches as DuckDB took them (see rowHasher): a
+	// difference fails the ingest. Tests set it; it costs a scan of the
+	// table.
+	CheckHash bool
 }
 
 // Ingest loads one dataset from its source into its table, through Arrow
@@ -196,16 +202,19 @@ func (w *Workspace) load(ctx context.Context, d catalog.Dataset, src connectors.
 	}
 	defer conn.Close()
 	counted := &countingReader{Stream: stream, ctx: ctx, progress: opts.Progress}
-	view := fmt.Sprintf("datalab_ingest_%d", snap.ID)
-	var release func()
-	err = conn.Raw(func(dc any) error {
-		a, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
-		if err != nil {
-			return err
+	if !appending {
+		// The table is then the batches' rows: hash them as they come.
+		counted.hasher = newRowHasher(stream.Schema())
+		if counted.hasher != nil {
+			if err := rowHashAgrees(ctx, conn); err != nil {
+				w.Log.Warn().Str("component", "ingest").Err(err).
+					Msg("datalab's copy of DuckDB's hash() does not agree with this DuckDB: content hashes are read back from the tables, which is slower; report it")
+				counted.hasher = nil
+			}
 		}
-		release, err = a.RegisterView(counted, view)
-		return err
-	})
+	}
+	view := fmt.Sprintf("datalab_ingest_%d", snap.ID)
+	release, err := registerView(conn, counted, view)
 	if err != nil {
 		return snap, fmt.Errorf("hand the stream to DuckDB: %w", err)
 	}
@@ -264,7 +273,7 @@ func (w *Workspace) load(ctx context.Context, d catalog.Dataset, src connectors.
 	if snap.Columns, err = tableColumns(ctx, tx, d, stream.Schema()); err != nil {
 		return snap, err
 	}
-	if snap.Rows, snap.ContentHash, err = contentHash(ctx, tx, table, snap.Columns); err != nil {
+	if snap.Rows, snap.ContentHash, err = w.loadedHash(ctx, tx, table, snap.Columns, counted, rejected, opts.CheckHash); err != nil {
 		return snap, err
 	}
 	if snap.Fingerprint, err = json.Marshal(fp); err != nil {
@@ -415,6 +424,45 @@ func contentHash(ctx context.Context, tx *sql.Tx, table string, cols []catalog.C
 	return n, hashOf(cols, n, sum.String), nil
 }
 
+// registerView makes rd a view of conn's, named view, until release.
+func registerView(conn *sql.Conn, rd array.RecordReader, view string) (release func(), err error) {
+	err = conn.Raw(func(dc any) error {
+		a, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
+		if err != nil {
+			return err
+		}
+		release, err = a.RegisterView(rd, view)
+		return err
+	})
+	return release, err
+}
+
+// loadedHash returns the row count and content hash of table, just
+// loaded from counted: from the batches' hashes when counted hashed them
+// and every row it read is in the table, else from a scan of the table
+// (contentHash). check compares the two.
+func (w *Workspace) loadedHash(ctx context.Context, tx *sql.Tx, table string, cols []catalog.Column,
+	counted *countingReader, rejected int64, check bool) (int64, string, error) {
+	if counted.hasher == nil || rejected != 0 {
+		return contentHash(ctx, tx, table, cols)
+	}
+	n, sum := counted.hasher.sum()
+	if n != counted.rows.Load() {
+		return contentHash(ctx, tx, table, cols)
+	}
+	hash := hashOf(cols, n, sum)
+	if check {
+		tn, th, err := contentHash(ctx, tx, table, cols)
+		if err != nil {
+			return 0, "", err
+		}
+		if tn != n || th != hash {
+			return 0, "", fmt.Errorf("%s: the batches hashed to %d rows, %s; the table to %d rows, %s: report it", table, n, hash, tn, th)
+		}
+	}
+	return n, hash, nil
+}
+
 // hashOf is the content hash of a table of columns cols, n rows and sum,
 // the sum of its rows' hashes.
 func hashOf(cols []catalog.Column, n int64, sum string) string {
@@ -440,6 +488,7 @@ type countingReader struct {
 	connectors.Stream
 	ctx      context.Context
 	progress func(int64)
+	hasher   *rowHasher // nil, or hashes each batch before DuckDB takes it
 	rows     atomic.Int64
 	err      error
 }
@@ -468,7 +517,13 @@ func (r *countingReader) next() (ok bool) {
 			r.err, ok = fmt.Errorf("%w in the source: %v", ErrPanic, p), false
 		}
 	}()
-	return r.Stream.Next()
+	if !r.Stream.Next() {
+		return false
+	}
+	if r.hasher != nil {
+		r.hasher.add(r.Stream.RecordBatch())
+	}
+	return true
 }
 
 func (r *countingReader) Err() error {

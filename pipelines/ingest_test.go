@@ -96,6 +96,7 @@ func ingest(t *testing.T, ws *pipelines.Workspace, id string, opts pipelines.Ing
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	opts.Allocator = mem
+	opts.CheckHash = true
 	snap, err := ws.Ingest(context.Background(), id, opts)
 	if err != nil {
 		t.Fatal(err)

@@ -50,11 +50,13 @@ func Register(t testing.TB, ws *pipelines.Workspace, name, registration string) 
 }
 
 // Ingest ingests dataset id of ws with a checked allocator, and fails the
-// test when the ingest leaves an Arrow buffer unreleased.
+// test when the ingest leaves an Arrow buffer unreleased. The ingest checks
+// the content hash it computes from the batches against the table's
+// (IngestOptions.CheckHash).
 func Ingest(t testing.TB, ws *pipelines.Workspace, id string) (catalog.Snapshot, error) {
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	snap, err := ws.Ingest(context.Background(), id, pipelines.IngestOptions{Allocator: mem})
+	snap, err := ws.Ingest(context.Background(), id, pipelines.IngestOptions{Allocator: mem, CheckHash: true})
 	mem.AssertSize(t, 0)
 	return snap, err
 }
