@@ -150,17 +150,25 @@ func combineHash(a, b uint64) uint64 {
 	return a ^ b
 }
 
-// hashBytes is DuckDB's hash of a VARCHAR or a BLOB.
+// hashBytes is DuckDB's hash of a VARCHAR or a BLOB, b. Its last word,
+// of fewer than 8 bytes, is read whole and masked when b's capacity goes
+// that far, as it does inside an Arrow buffer.
 func hashBytes(b []byte) uint64 {
 	h := uint64(0xe17a1465) ^ uint64(len(b))*0xc6a4a7935bd1e995
 	for ; len(b) >= 8; b = b[8:] {
 		h ^= binary.LittleEndian.Uint64(b)
 		h *= 0xd6e8feb86659fd93
 	}
-	if len(b) > 0 {
-		var w [8]byte
-		copy(w[:], b)
-		h ^= binary.LittleEndian.Uint64(w[:])
+	if r := len(b); r > 0 {
+		var w uint64
+		if cap(b) >= 8 {
+			w = binary.LittleEndian.Uint64(b[:8]) & (1<<(8*r) - 1)
+		} else {
+			var t [8]byte
+			copy(t[:], b)
+			w = binary.LittleEndian.Uint64(t[:])
+		}
+		h ^= w
 		h *= 0xd6e8feb86659fd93
 	}
 	return murmur64(h)

@@ -267,3 +267,15 @@ func TestLoadedHashCheck(t *testing.T) {
 		}
 	}
 }
+
+// hashBytes reads a last word past the value only within its capacity,
+// and hashes the value alike either way.
+func TestHashBytesTail(t *testing.T) {
+	buf := []byte("abcdefghijklmnopq\xff\xff\xff\xff\xff\xff\xff\xff")
+	for n := 0; n <= 17; n++ {
+		exact := append([]byte(nil), buf[:n]...)[:n:n]
+		if got, want := hashBytes(buf[:n]), hashBytes(exact); got != want {
+			t.Errorf("%d bytes: %x with more capacity, %x without", n, got, want)
+		}
+	}
+}
