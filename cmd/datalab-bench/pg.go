@@ -90,6 +90,11 @@ func measurePostgres(c config) error {
 		fmt.Printf("  %-9s %9.3f %9.3f %12.0f %9.1f %8.0fMB %8.2f %8.2f %8.2f\n", m[2:], med, slices.Min(times[m]), float64(t.Rows)/med, mb/med,
 			medianInt(rss[m])/1e6, copyS/med, median(own[m]), median(others[m]))
 	}
+	ratios := make([]string, c.runs)
+	for r := range ratios {
+		ratios[r] = fmt.Sprintf("%.2f", times["pgcopy"][r]/times["pgdatalab"][r])
+	}
+	fmt.Printf("  copy/datalab run by run: %s\n", strings.Join(ratios, " "))
 	fmt.Printf("  (MB/s: of the %.1f MB binary COPY stream; ratio: throughput against the COPY; CPU s: the method's own CPU time;\n", mb)
 	fmt.Printf("  others: the rest of the machine's, mostly the PostgreSQL server's; medians; load average now %s)\n", loadAverage())
 	if need := median(own["pgdatalab"]) + median(others["pgdatalab"]); need > 0 {
