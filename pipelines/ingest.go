@@ -273,7 +273,7 @@ func (w *Workspace) load(ctx context.Context, d catalog.Dataset, src connectors.
 	if snap.Columns, err = tableColumns(ctx, tx, d, stream.Schema()); err != nil {
 		return snap, err
 	}
-	if snap.Rows, snap.ContentHash, err = w.loadedHash(ctx, tx, table, snap.Columns, counted, rejected, opts.CheckHash); err != nil {
+	if snap.Rows, snap.ContentHash, err = loadedHash(ctx, tx, table, snap.Columns, counted, rejected, opts.CheckHash); err != nil {
 		return snap, err
 	}
 	if snap.Fingerprint, err = json.Marshal(fp); err != nil {
@@ -441,7 +441,7 @@ func registerView(conn *sql.Conn, rd array.RecordReader, view string) (release f
 // loaded from counted: from the batches' hashes when counted hashed them
 // and every row it read is in the table, else from a scan of the table
 // (contentHash). check compares the two.
-func (w *Workspace) loadedHash(ctx context.Context, tx *sql.Tx, table string, cols []catalog.Column,
+func loadedHash(ctx context.Context, tx *sql.Tx, table string, cols []catalog.Column,
 	counted *countingReader, rejected int64, check bool) (int64, string, error) {
 	if counted.hasher == nil || rejected != 0 {
 		return contentHash(ctx, tx, table, cols)

@@ -239,7 +239,6 @@ func TestLoadedHashCheck(t *testing.T) {
 		}
 		return b.NewRecordBatch()
 	}
-	w := &Workspace{}
 	for _, c := range []struct {
 		last     string
 		rejected int64 // rows set aside after the load: the table is hashed
@@ -254,7 +253,7 @@ func TestLoadedHashCheck(t *testing.T) {
 		counted.hasher.add(rec)
 		counted.rows.Store(rec.NumRows())
 		rec.Release()
-		n, got, err := w.loadedHash(ctx, tx, "t", cols, counted, c.rejected, true)
+		n, got, err := loadedHash(ctx, tx, "t", cols, counted, c.rejected, true)
 		wantN, want, werr := contentHash(ctx, tx, "t", cols)
 		tx.Rollback()
 		if werr != nil {
