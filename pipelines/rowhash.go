@@ -84,10 +84,8 @@ func (r *rowHasher) add(rec arrow.RecordBatch) {
 		if i == 0 {
 			clear(rows)
 		} else {
-			// combineHash, but for the field's hash, xored in below.
 			for j, h := range rows {
-				h ^= h >> 32
-				rows[j] = h * 0xd6e8feb86659fd93
+				rows[j] = premix(h)
 			}
 		}
 		if a.NullN() == 0 {
@@ -142,12 +140,12 @@ func murmur64(x uint64) uint64 {
 	return x
 }
 
-// combineHash adds the hash of a struct's next field to the hash of the
-// fields before it.
-func combineHash(a, b uint64) uint64 {
+// premix is the first half of DuckDB's combination of the hash a of a
+// struct's first fields with the hash of its next field, which is then
+// xored in.
+func premix(a uint64) uint64 {
 	a ^= a >> 32
-	a *= 0xd6e8feb86659fd93
-	return a ^ b
+	return a * 0xd6e8feb86659fd93
 }
 
 // hashBytes is DuckDB's hash of a VARCHAR or a BLOB, b. Its last word,
