@@ -439,16 +439,16 @@ func registerView(conn *sql.Conn, rd array.RecordReader, view string) (release f
 
 // loadedHash returns the row count and content hash of table, just
 // loaded from counted: from the batches' hashes when counted hashed them
-// and every row it read is in the table, else from a scan of the table
+// and no row was set aside since, else from a scan of the table
 // (contentHash). check compares the two.
 func loadedHash(ctx context.Context, tx *sql.Tx, table string, cols []catalog.Column,
 	counted *countingReader, rejected int64, check bool) (int64, string, error) {
 	if counted.hasher == nil || rejected != 0 {
 		return contentHash(ctx, tx, table, cols)
 	}
-	n, sum := counted.hasher.sum()
-	if n != counted.rows.Load() {
-		return contentHash(ctx, tx, table, cols)
+	n, sum := counted.rows.Load(), ""
+	if n > 0 {
+		sum = counted.hasher.sum() // contentHash's sum of no row is NULL
 	}
 	hash := hashOf(cols, n, sum)
 	if check {

@@ -40,7 +40,6 @@ type rowHasher struct {
 	pool sync.Pool // of *[2][]uint64: a batch's row hashes and one column's
 
 	mu     sync.Mutex
-	n      int64
 	hi, lo uint64 // the sum of the rows' hashes, on 128 bits
 }
 
@@ -108,24 +107,19 @@ func (r *rowHasher) add(rec arrow.RecordBatch) {
 	}
 	r.pool.Put(s)
 	r.mu.Lock()
-	r.n += int64(n)
 	r.lo, carry = bits.Add64(r.lo, lo, 0)
 	r.hi += hi + carry
 	r.mu.Unlock()
 }
 
-// sum returns the rows added and the sum of their hashes in decimal, ""
-// when there are none, as contentHash reads them.
-func (r *rowHasher) sum() (int64, string) {
+// sum returns the sum of the hashes of the rows added, in decimal.
+func (r *rowHasher) sum() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.n == 0 {
-		return 0, ""
-	}
 	s := new(big.Int).SetUint64(r.hi)
 	s.Lsh(s, 64)
 	s.Or(s, new(big.Int).SetUint64(r.lo))
-	return r.n, s.String()
+	return s.String()
 }
 
 // DuckDB's hash of a NULL, and its mixing of a 64-bit value.
@@ -352,7 +346,7 @@ func compareRowHash(ctx context.Context, conn *sql.Conn, rec arrow.RecordBatch, 
 		return fmt.Errorf("a column of %s is of a type rowHasher does not cover", rec.Schema())
 	}
 	r.add(rec)
-	n, sum := r.sum()
+	n, sum := rec.NumRows(), r.sum()
 	rd, err := array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec})
 	if err != nil {
 		return err

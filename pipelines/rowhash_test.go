@@ -266,6 +266,19 @@ func TestLoadedHashCheck(t *testing.T) {
 			t.Errorf("last value %q: %d rows, %s, %v; the table: %d rows, %s", c.last, n, got, err, wantN, want)
 		}
 	}
+	// No row: the sum is contentHash's NULL, not 0.
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "DELETE FROM t"); err != nil {
+		t.Fatal(err)
+	}
+	n, got, err := loadedHash(ctx, tx, "t", cols, &countingReader{hasher: newRowHasher(schema)}, 0, true)
+	if err != nil || n != 0 || got != hashOf(cols, 0, "") {
+		t.Errorf("no row: %d rows, %s, %v", n, got, err)
+	}
 }
 
 // hashBytes reads a last word past the value only within its capacity,
