@@ -1,0 +1,92 @@
+//go:build linux
+
+package pagemem
+
+import (
+	"fmt"
+	"os"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/arrow/memory/mallocator"
+	"golang.org/x/sys/unix"
+)
+
+var pageSize = os.Getpagesize()
+
+// Allocator gives each buffer of at least Threshold bytes a memory mapping
+// of its own, unmapped when the buffer is freed, and smaller buffers C
+// memory from malloc. It is safe for concurrent use.
+type Allocator struct {
+	small *mallocator.Mallocator
+	large atomic.Int64 // bytes of the large buffers, counted as mallocator counts (by length)
+}
+
+var _ memory.Allocator = (*Allocator)(nil)
+
+// New returns an Allocator.
+func New() *Allocator { return &Allocator{small: mallocator.NewMallocator()} }
+
+// Allocate returns size zeroed bytes, aligned on 64 bytes.
+func (a *Allocator) Allocate(size int) []byte {
+	if size < Threshold {
+		return a.small.Allocate(size)
+	}
+	n := roundPage(size)
+	p, err := unix.MmapPtr(-1, 0, nil, uintptr(n), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		// As the Go runtime and mallocator do when the system has no memory left.
+		panic(fmt.Sprintf("pagemem: mapping %d bytes: %v", n, err))
+	}
+	a.large.Add(int64(size))
+	return unsafe.Slice((*byte)(p), n)[:size]
+}
+
+// Reallocate returns b resized to size bytes, moved if it must grow past
+// its capacity; the bytes past len(b) are zero.
+func (a *Allocator) Reallocate(size int, b []byte) []byte {
+	if cap(b) < Threshold {
+		if size < Threshold {
+			return a.small.Reallocate(size, b)
+		}
+		nb := a.Allocate(size)
+		copy(nb, b)
+		a.small.Free(b)
+		return nb
+	}
+	if size <= cap(b) {
+		if size > len(b) {
+			clear(b[len(b):size])
+		}
+		a.large.Add(int64(size - len(b)))
+		return b[:size]
+	}
+	// The kernel moves the pages, not their bytes; the new ones are zero.
+	n := roundPage(size)
+	p, err := unix.MremapPtr(unsafe.Pointer(unsafe.SliceData(b)), uintptr(cap(b)), nil, uintptr(n), unix.MREMAP_MAYMOVE)
+	if err != nil {
+		panic(fmt.Sprintf("pagemem: remapping %d bytes to %d: %v", cap(b), n, err))
+	}
+	nb := unsafe.Slice((*byte)(p), n)
+	clear(nb[len(b):cap(b)])
+	a.large.Add(int64(size - len(b)))
+	return nb[:size]
+}
+
+// Free releases b: the pages of a large buffer go back to the system.
+func (a *Allocator) Free(b []byte) {
+	if cap(b) < Threshold {
+		a.small.Free(b)
+		return
+	}
+	if err := unix.MunmapPtr(unsafe.Pointer(unsafe.SliceData(b)), uintptr(cap(b))); err != nil {
+		panic(fmt.Sprintf("pagemem: unmapping %d bytes: %v", cap(b), err))
+	}
+	a.large.Add(-int64(len(b)))
+}
+
+// AllocatedBytes returns the bytes allocated and not yet freed.
+func (a *Allocator) AllocatedBytes() int64 { return a.small.AllocatedBytes() + a.large.Load() }
+
+func roundPage(n int) int { return (n + pageSize - 1) &^ (pageSize - 1) }

@@ -1,0 +1,11 @@
+//go:build !linux
+
+package pagemem
+
+import "github.com/apache/arrow-go/v18/arrow/memory/mallocator"
+
+// Allocator is mallocator's on systems other than Linux.
+type Allocator struct{ *mallocator.Mallocator }
+
+// New returns an Allocator.
+func New() *Allocator { return &Allocator{mallocator.NewMallocator()} }
