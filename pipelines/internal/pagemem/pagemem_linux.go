@@ -5,6 +5,7 @@ package pagemem
 import (
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -21,6 +22,11 @@ var pageSize = os.Getpagesize()
 type Allocator struct {
 	small *mallocator.Mallocator
 	large atomic.Int64 // bytes of the large buffers, counted as mallocator counts (by length)
+	// maps holds the address of each live mapping: a buffer freed twice is
+	// then ignored, as mallocator does, where unmapping its address again
+	// would unmap whatever the process mapped there since (DuckDB's memory,
+	// the Go heap).
+	maps sync.Map
 }
 
 var _ memory.Allocator = (*Allocator)(nil)
@@ -39,6 +45,7 @@ func (a *Allocator) Allocate(size int) []byte {
 		// As the Go runtime and mallocator do when the system has no memory left.
 		panic(fmt.Sprintf("pagemem: mapping %d bytes: %v", n, err))
 	}
+	a.maps.Store(uintptr(p), nil)
 	a.large.Add(int64(size))
 	return unsafe.Slice((*byte)(p), n)[:size]
 }
@@ -64,10 +71,13 @@ func (a *Allocator) Reallocate(size int, b []byte) []byte {
 	}
 	// The kernel moves the pages, not their bytes; the new ones are zero.
 	n := roundPage(size)
-	p, err := unix.MremapPtr(unsafe.Pointer(unsafe.SliceData(b)), uintptr(cap(b)), nil, uintptr(n), unix.MREMAP_MAYMOVE)
+	old := unsafe.Pointer(unsafe.SliceData(b))
+	p, err := unix.MremapPtr(old, uintptr(cap(b)), nil, uintptr(n), unix.MREMAP_MAYMOVE)
 	if err != nil {
 		panic(fmt.Sprintf("pagemem: remapping %d bytes to %d: %v", cap(b), n, err))
 	}
+	a.maps.Delete(uintptr(old))
+	a.maps.Store(uintptr(p), nil)
 	nb := unsafe.Slice((*byte)(p), n)
 	clear(nb[len(b):cap(b)])
 	a.large.Add(int64(size - len(b)))
@@ -80,7 +90,11 @@ func (a *Allocator) Free(b []byte) {
 		a.small.Free(b)
 		return
 	}
-	if err := unix.MunmapPtr(unsafe.Pointer(unsafe.SliceData(b)), uintptr(cap(b))); err != nil {
+	p := unsafe.Pointer(unsafe.SliceData(b))
+	if _, live := a.maps.LoadAndDelete(uintptr(p)); !live {
+		return
+	}
+	if err := unix.MunmapPtr(p, uintptr(cap(b))); err != nil {
 		panic(fmt.Sprintf("pagemem: unmapping %d bytes: %v", cap(b), err))
 	}
 	a.large.Add(-int64(len(b)))

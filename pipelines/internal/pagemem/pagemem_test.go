@@ -2,8 +2,6 @@ package pagemem
 
 import (
 	"bytes"
-	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -86,53 +84,6 @@ func fill(b []byte, from int) {
 	for i := from; i < len(b); i++ {
 		b[i] = byte(i % 251)
 	}
-}
-
-// TestFreeGivesPagesBack checks the reason for the package: the pages of
-// freed large buffers leave the process, even after a first free, from
-// which glibc would keep such buffers in its heaps.
-func TestFreeGivesPagesBack(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("large buffers have mappings of their own on Linux only")
-	}
-	a := New()
-	first := a.Allocate(1 << 20)
-	fill(first, 0)
-	a.Free(first)
-
-	before := residentBytes(t)
-	var bufs [][]byte
-	for range 64 {
-		b := a.Allocate(1 << 20)
-		fill(b, 0)
-		bufs = append(bufs, b)
-	}
-	held := residentBytes(t)
-	if held-before < 60<<20 {
-		t.Fatalf("64 MiB written: resident memory grew by %d bytes only; the measure is wrong", held-before)
-	}
-	for _, b := range bufs {
-		a.Free(b)
-	}
-	after := residentBytes(t)
-	if after-before > 4<<20 {
-		t.Errorf("resident memory %d bytes before, %d with 64 MiB of buffers, %d once freed: the pages were kept", before, held, after)
-	}
-}
-
-// residentBytes reads the process's resident set from /proc/self/statm.
-func residentBytes(t *testing.T) int64 {
-	t.Helper()
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := strings.Fields(string(b))
-	pages, err := strconv.ParseInt(f[1], 10, 64)
-	if err != nil {
-		t.Fatalf("/proc/self/statm %q: %v", b, err)
-	}
-	return pages * int64(os.Getpagesize())
 }
 
 // TestBuilders builds batches as connectors do, from several goroutines,
