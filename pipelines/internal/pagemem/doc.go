@@ -15,3 +15,12 @@ package pagemem
 // Linux: 64 KiB, where a page-rounded mapping and its system calls cost
 // little against the buffer.
 const Threshold = 64 << 10
+
+// grown clears the bytes of b past old, its length before a Reallocate
+// that may have kept bytes written before a shrink.
+func grown(b []byte, old int) []byte {
+	if len(b) > old {
+		clear(b[old:])
+	}
+	return b
+}

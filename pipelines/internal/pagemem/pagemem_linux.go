@@ -55,7 +55,7 @@ func (a *Allocator) Allocate(size int) []byte {
 func (a *Allocator) Reallocate(size int, b []byte) []byte {
 	if cap(b) < Threshold {
 		if size < Threshold {
-			return a.small.Reallocate(size, b)
+			return grown(a.small.Reallocate(size, b), len(b))
 		}
 		nb := a.Allocate(size)
 		copy(nb, b)
@@ -63,11 +63,8 @@ func (a *Allocator) Reallocate(size int, b []byte) []byte {
 		return nb
 	}
 	if size <= cap(b) {
-		if size > len(b) {
-			clear(b[len(b):size])
-		}
 		a.large.Add(int64(size - len(b)))
-		return b[:size]
+		return grown(b[:size], len(b))
 	}
 	// The kernel moves the pages, not their bytes; the new ones are zero.
 	n := roundPage(size)

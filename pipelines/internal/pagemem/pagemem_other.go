@@ -9,3 +9,9 @@ type Allocator struct{ *mallocator.Mallocator }
 
 // New returns an Allocator.
 func New() *Allocator { return &Allocator{mallocator.NewMallocator()} }
+
+// Reallocate returns b resized to size bytes; the bytes past len(b) are
+// zero.
+func (a *Allocator) Reallocate(size int, b []byte) []byte {
+	return grown(a.Mallocator.Reallocate(size, b), len(b))
+}
