@@ -224,7 +224,11 @@ func (w *Workspace) load(ctx context.Context, d catalog.Dataset, src connectors.
 	}
 	defer release()
 
-	tx, err := conn.BeginTx(ctx, nil)
+	// Not ctx: when its context ends, database/sql rolls a transaction back
+	// from a goroutine of its own, which would use the DuckDB connection
+	// while the view's stream is released below. The deferred Rollback ends
+	// it here, before the release; each statement still stops with ctx.
+	tx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return snap, fmt.Errorf("begin transaction: %w", err)
 	}
@@ -428,17 +432,31 @@ func contentHash(ctx context.Context, tx *sql.Tx, table string, cols []catalog.C
 	return n, hashOf(cols, n, sum.String), nil
 }
 
-// registerView makes rd a view of conn's, named view, until release.
+// registerView makes rd a view of conn's, named view; release drops the
+// view and frees the stream, once no statement of conn scans it.
 func registerView(conn *sql.Conn, rd array.RecordReader, view string) (release func(), err error) {
+	var free func()
 	err = conn.Raw(func(dc any) error {
 		a, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
 		if err != nil {
 			return err
 		}
-		release, err = a.RegisterView(rd, view)
+		free, err = a.RegisterView(rd, view)
 		return err
 	})
-	return release, err
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		// The view would otherwise outlive its stream on this connection,
+		// which goes back to the pool, and a statement that binds it would
+		// read freed memory: when it cannot be dropped, the connection is
+		// discarded instead.
+		if _, err := conn.ExecContext(context.Background(), "DROP VIEW IF EXISTS "+quoteIdent(view)); err != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		free()
+	}, nil
 }
 
 // loadedHash returns the row count and content hash of table, just
