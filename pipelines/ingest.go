@@ -301,6 +301,9 @@ func (w *Workspace) load(ctx context.Context, d catalog.Dataset, src connectors.
 	if err := store.AddEdges(ctx, edges...); err != nil {
 		return snap, err
 	}
+	if err := ctx.Err(); err != nil {
+		return snap, fmt.Errorf("ingest cancelled: %w", err) // the transaction does not see ctx
+	}
 	if err := tx.Commit(); err != nil {
 		return snap, fmt.Errorf("commit %s: %w", table, err)
 	}

@@ -266,6 +266,27 @@ func TestIngestCancelledKeepsPreviousTable(t *testing.T) {
 	assertIntact(t, ws, good, "cancel")
 }
 
+// A cancellation that comes with the last batch, when DuckDB may already
+// have the whole table, still leaves the previous one in place.
+func TestIngestCancelledAtLastBatch(t *testing.T) {
+	ws := newWorkspace(t, map[string]string{"datasets/numbers.yaml": numbersReg, "data/numbers.csv": numbers(1000, 0)})
+	register(t, ws, "datasets/numbers.yaml")
+	good := ingest(t, ws, "lab.numbers", pipelines.IngestOptions{})
+	writeFile(t, ws.Path("data/numbers.csv"), numbers(2000, 0))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := ws.Ingest(ctx, "lab.numbers", pipelines.IngestOptions{Progress: func(n int64) {
+		if n == 2000 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error = %v, want context.Canceled", err)
+	}
+	assertIntact(t, ws, good, "cancel")
+}
+
 // A reader running while a dataset is replaced sees the old rows or the new
 // ones, never a mix.
 func TestIngestReplacesTableAtomically(t *testing.T) {
