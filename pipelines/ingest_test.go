@@ -245,46 +245,39 @@ func TestIngestSourceErrorHalfWayKeepsPreviousTable(t *testing.T) {
 	assertIntact(t, ws, good, "")
 }
 
+// A cancelled ingest leaves the previous table in place, whether it is
+// cancelled in the middle of the load or with the last batch, when DuckDB
+// may already have the whole table.
 func TestIngestCancelledKeepsPreviousTable(t *testing.T) {
-	ws := newWorkspace(t, map[string]string{"datasets/numbers.yaml": numbersReg, "data/numbers.csv": numbers(1000, 0)})
-	register(t, ws, "datasets/numbers.yaml")
-	good := ingest(t, ws, "lab.numbers", pipelines.IngestOptions{})
-	writeFile(t, ws.Path("data/numbers.csv"), numbers(300_000, 0))
+	for _, tc := range []struct {
+		name     string
+		rows     int
+		cancelAt int64
+	}{
+		{"middle", 300_000, 50_001},
+		{"last batch", 2000, 2000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ws := newWorkspace(t, map[string]string{"datasets/numbers.yaml": numbersReg, "data/numbers.csv": numbers(1000, 0)})
+			register(t, ws, "datasets/numbers.yaml")
+			good := ingest(t, ws, "lab.numbers", pipelines.IngestOptions{})
+			writeFile(t, ws.Path("data/numbers.csv"), numbers(tc.rows, 0))
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	_, err := ws.Ingest(ctx, "lab.numbers", pipelines.IngestOptions{Allocator: mem, Progress: func(n int64) {
-		if n > 50_000 {
-			cancel()
-		}
-	}})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("error = %v, want context.Canceled", err)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			_, err := ws.Ingest(ctx, "lab.numbers", pipelines.IngestOptions{Allocator: mem, Progress: func(n int64) {
+				if n >= tc.cancelAt {
+					cancel()
+				}
+			}})
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("error = %v, want context.Canceled", err)
+			}
+			mem.AssertSize(t, 0)
+			assertIntact(t, ws, good, "cancel")
+		})
 	}
-	mem.AssertSize(t, 0)
-	assertIntact(t, ws, good, "cancel")
-}
-
-// A cancellation that comes with the last batch, when DuckDB may already
-// have the whole table, still leaves the previous one in place.
-func TestIngestCancelledAtLastBatch(t *testing.T) {
-	ws := newWorkspace(t, map[string]string{"datasets/numbers.yaml": numbersReg, "data/numbers.csv": numbers(1000, 0)})
-	register(t, ws, "datasets/numbers.yaml")
-	good := ingest(t, ws, "lab.numbers", pipelines.IngestOptions{})
-	writeFile(t, ws.Path("data/numbers.csv"), numbers(2000, 0))
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	_, err := ws.Ingest(ctx, "lab.numbers", pipelines.IngestOptions{Progress: func(n int64) {
-		if n == 2000 {
-			cancel()
-		}
-	}})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("error = %v, want context.Canceled", err)
-	}
-	assertIntact(t, ws, good, "cancel")
 }
 
 // A reader running while a dataset is replaced sees the old rows or the new
