@@ -22,11 +22,12 @@ var pageSize = os.Getpagesize()
 type Allocator struct {
 	small *mallocator.Mallocator
 	large atomic.Int64 // bytes of the large buffers, counted as mallocator counts (by length)
-	// maps holds the address of each live mapping: a buffer freed twice is
-	// then ignored, as mallocator does, where unmapping its address again
-	// would unmap whatever the process mapped there since (DuckDB's memory,
-	// the Go heap).
-	maps sync.Map
+	// maps holds the length of each live mapping by its address: a buffer
+	// freed twice is then ignored, as mallocator does, where unmapping its
+	// address again would unmap whatever the process mapped there since
+	// (DuckDB's memory, the Go heap); and a buffer handed back with a
+	// smaller capacity still unmaps all its pages.
+	maps sync.Map // uintptr -> int
 }
 
 var _ memory.Allocator = (*Allocator)(nil)
@@ -45,7 +46,7 @@ func (a *Allocator) Allocate(size int) []byte {
 		// As the Go runtime and mallocator do when the system has no memory left.
 		panic(fmt.Sprintf("pagemem: mapping %d bytes: %v", n, err))
 	}
-	a.maps.Store(uintptr(p), nil)
+	a.maps.Store(uintptr(p), n)
 	a.large.Add(int64(size))
 	return unsafe.Slice((*byte)(p), n)[:size]
 }
@@ -69,12 +70,15 @@ func (a *Allocator) Reallocate(size int, b []byte) []byte {
 	// The kernel moves the pages, not their bytes; the new ones are zero.
 	n := roundPage(size)
 	old := unsafe.Pointer(unsafe.SliceData(b))
-	p, err := unix.MremapPtr(old, uintptr(cap(b)), nil, uintptr(n), unix.MREMAP_MAYMOVE)
-	if err != nil {
-		panic(fmt.Sprintf("pagemem: remapping %d bytes to %d: %v", cap(b), n, err))
+	was, live := a.maps.LoadAndDelete(uintptr(old))
+	if !live {
+		panic(fmt.Sprintf("pagemem: reallocating a buffer of %d bytes this allocator did not map, or freed", cap(b)))
 	}
-	a.maps.Delete(uintptr(old))
-	a.maps.Store(uintptr(p), nil)
+	p, err := unix.MremapPtr(old, uintptr(was.(int)), nil, uintptr(n), unix.MREMAP_MAYMOVE)
+	if err != nil {
+		panic(fmt.Sprintf("pagemem: remapping %d bytes to %d: %v", was.(int), n, err))
+	}
+	a.maps.Store(uintptr(p), n)
 	nb := unsafe.Slice((*byte)(p), n)
 	clear(nb[len(b):cap(b)])
 	a.large.Add(int64(size - len(b)))
@@ -88,11 +92,12 @@ func (a *Allocator) Free(b []byte) {
 		return
 	}
 	p := unsafe.Pointer(unsafe.SliceData(b))
-	if _, live := a.maps.LoadAndDelete(uintptr(p)); !live {
+	n, live := a.maps.LoadAndDelete(uintptr(p))
+	if !live {
 		return
 	}
-	if err := unix.MunmapPtr(p, uintptr(cap(b))); err != nil {
-		panic(fmt.Sprintf("pagemem: unmapping %d bytes: %v", cap(b), err))
+	if err := unix.MunmapPtr(p, uintptr(n.(int))); err != nil {
+		panic(fmt.Sprintf("pagemem: unmapping %d bytes: %v", n.(int), err))
 	}
 	a.large.Add(-int64(len(b)))
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -22,7 +23,7 @@ func TestAllocateZeroedAligned(t *testing.T) {
 			t.Fatalf("Allocate(%d): %d bytes", size, len(b))
 		}
 		if size > 0 {
-			if addr := uintptr(unsafePointer(b)); addr%64 != 0 {
+			if addr := uintptr(unsafe.Pointer(unsafe.SliceData(b))); addr%64 != 0 {
 				t.Errorf("Allocate(%d): address %#x not aligned on 64 bytes", size, addr)
 			}
 		}
@@ -67,11 +68,8 @@ func TestReallocate(t *testing.T) {
 		}
 		fill(b, old)
 		// Bytes written past a shrink must not come back.
-		{
-			s := b[:cap(b)]
-			for i := size; i < min(cap(s), size+4096); i++ {
-				s[i] = 0xee
-			}
+		for i := size; i < min(cap(b), size+4096); i++ {
+			b[:cap(b)][i] = 0xee
 		}
 	}
 	a.Free(b)
