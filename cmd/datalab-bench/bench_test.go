@@ -199,3 +199,16 @@ func workDir(t *testing.T, dir, name string) string {
 	}
 	return p
 }
+
+// TestNewMemoryCost checks that the probe of new memory writes it: each
+// page written faults at least once, or a huge page for 512 of them.
+func TestNewMemoryCost(t *testing.T) {
+	took, faults, err := newMemoryCost()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := int64(64<<20) / int64(os.Getpagesize())
+	if took <= 0 || faults < pages/512 || faults > pages+1000 {
+		t.Errorf("64 MB of new memory written in %v with %d page faults: want a time and %d to %d faults", took, faults, pages/512, pages)
+	}
+}

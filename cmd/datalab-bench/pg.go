@@ -65,6 +65,7 @@ func measurePostgres(c config) error {
 	own := map[string][]float64{}
 	others := map[string][]float64{}
 	rss := map[string][]int64{}
+	faults := map[string][]int64{}
 	var bytes int64
 	for r := 0; r < c.runs; r++ {
 		for _, m := range methods {
@@ -80,15 +81,16 @@ func measurePostgres(c config) error {
 			own[m] = append(own[m], res.CPU)
 			others[m] = append(others[m], res.Others)
 			rss[m] = append(rss[m], res.RSS)
+			faults[m] = append(faults[m], res.Faults)
 		}
 	}
 	mb := float64(bytes) / 1e6
 	copyS := median(times["pgcopy"])
-	fmt.Printf("  %-9s %9s %9s %12s %9s %10s %8s %8s %8s\n", "method", "median s", "min s", "rows/s", "MB/s", "peak RSS", "ratio", "CPU s", "others")
+	fmt.Printf("  %-9s %9s %9s %12s %9s %10s %8s %8s %8s %8s\n", "method", "median s", "min s", "rows/s", "MB/s", "peak RSS", "ratio", "CPU s", "others", "faults")
 	for _, m := range methods {
 		med := median(times[m])
-		fmt.Printf("  %-9s %9.3f %9.3f %12.0f %9.1f %8.0fMB %8.2f %8.2f %8.2f\n", m[2:], med, slices.Min(times[m]), float64(t.Rows)/med, mb/med,
-			medianInt(rss[m])/1e6, copyS/med, median(own[m]), median(others[m]))
+		fmt.Printf("  %-9s %9.3f %9.3f %12.0f %9.1f %8.0fMB %8.2f %8.2f %8.2f %7.0fk\n", m[2:], med, slices.Min(times[m]), float64(t.Rows)/med, mb/med,
+			medianInt(rss[m])/1e6, copyS/med, median(own[m]), median(others[m]), medianInt(faults[m])/1e3)
 	}
 	ratios := make([]string, c.runs)
 	for r := range ratios {
@@ -96,7 +98,8 @@ func measurePostgres(c config) error {
 	}
 	fmt.Printf("  copy/datalab run by run: %s\n", strings.Join(ratios, " "))
 	fmt.Printf("  (MB/s: of the %.1f MB binary COPY stream; ratio: throughput against the COPY; CPU s: the method's own CPU time;\n", mb)
-	fmt.Printf("  others: the rest of the machine's, mostly the PostgreSQL server's; medians; load average now %s)\n", loadAverage())
+	fmt.Printf("  others: the rest of the machine's, mostly the PostgreSQL server's; faults: the child process's page faults, its start\n")
+	fmt.Printf("  included: see \"new memory\" above for what one costs here; medians; load average now %s)\n", loadAverage())
 	if need := median(own["pgdatalab"]) + median(others["pgdatalab"]); need > 0 {
 		// The machine cannot give the ingest more than all its CPUs.
 		least := need / float64(runtime.NumCPU())
