@@ -18,8 +18,7 @@ type cpuMark struct {
 
 func markCPU() cpuMark {
 	var m cpuMark
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+	if ru, ok := selfUsage(); ok {
 		m.own = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	m.machine, m.ok = machineBusy()
@@ -85,9 +84,14 @@ func newMemoryCost() (time.Duration, int64, error) {
 
 // minorFaults returns the page faults of this process that read no file.
 func minorFaults() int64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
+	ru, _ := selfUsage()
 	return ru.Minflt
+}
+
+// selfUsage returns this process's resource usage; false when the system
+// does not tell.
+func selfUsage() (syscall.Rusage, bool) {
+	var ru syscall.Rusage
+	err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru, err == nil
 }

@@ -130,17 +130,7 @@ func run(c config) error {
 	fmt.Printf("datalab-bench: %d rows per CSV file, %d runs of each method on each input; medians\n", c.rows, c.runs)
 	fmt.Printf("command: %s\n", strings.Join(os.Args, " "))
 	fmt.Printf("machine: %s\n", machine())
-	if exe, err := os.Executable(); err == nil {
-		var micros, faults int64
-		out, err := exec.Command(exe, "newmemory").Output()
-		if _, serr := fmt.Sscan(string(out), &micros, &faults); err == nil && serr == nil {
-			each := ""
-			if faults > 0 {
-				each = fmt.Sprintf(", %.1f µs each", float64(micros)/float64(faults))
-			}
-			fmt.Printf("new memory: 64 MB written in %.0f ms, %d page faults%s\n", float64(micros)/1000, faults, each)
-		}
-	}
+	fmt.Printf("new memory: %s\n", newMemory())
 	fmt.Printf("load average at start: %s\n", loadAverage())
 	worst := 0.0 // 0 until the two methods were measured
 	for _, in := range inputs(c.dir, c.rows) {
@@ -343,6 +333,28 @@ func child(args []string) error {
 	}
 	return json.NewEncoder(os.Stdout).Encode(result{Seconds: res.Elapsed.Seconds(), Checkpoint: res.Checkpoint.Seconds(), Rows: res.Rows, Bytes: bytes,
 		CPU: res.CPU.Seconds(), Others: res.Others.Seconds(), RSS: peakRSS()})
+}
+
+// newMemory describes what memory new to a process costs here, measured
+// in a process of its own (datalab-bench newmemory), or why it was not.
+func newMemory() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "not measured: " + err.Error()
+	}
+	out, err := exec.Command(exe, "newmemory").Output()
+	var micros, faults int64
+	if err == nil {
+		_, err = fmt.Sscan(string(out), &micros, &faults)
+	}
+	if err != nil {
+		return fmt.Sprintf("not measured: datalab-bench newmemory: %v", err)
+	}
+	each := ""
+	if faults > 0 {
+		each = fmt.Sprintf(", %.1f µs each", float64(micros)/float64(faults))
+	}
+	return fmt.Sprintf("64 MB written in %.0f ms, %d page faults%s", float64(micros)/1000, faults, each)
 }
 
 // peakRSS returns this process's peak resident set (VmHWM), in bytes, or 0
